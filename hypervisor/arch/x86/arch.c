@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch.c - the x86_64 implementation of the arch contract (include/arch/arch.h):
+ * the boot stages the core calls and the small per-CPU services.
+ */
+#include <arch/arch.h>
+#include <keel/log.h>
+#include <keel/panic.h>
+#include <keel/string.h>
+#include <x86/acpi.h>
+#include <x86/cpu.h>
+#include <x86/lapic.h>
+#include <x86/paging.h>
+#include <x86/platform.h>
+#include <x86/percpu.h>
+#include <x86/smp.h>
+#include <x86/svm.h>
+#include <x86/time.h>
+#include <x86/trap.h>
+
+#define QEMU_DEBUG_EXIT_PORT	0xf4
+
+const char arch_name[] = "x86_64";
+
+static struct acpi_info acpi;
+
+void arch_console_write(const char *buf, size_t len)
+{
+	uart_write(buf, len);
+}
+
+unsigned int arch_cpu_index(void)
+{
+	return this_cpu()->index;
+}
+
+unsigned int arch_cpu_count(void)
+{
+	return smp_online_count();
+}
+
+void arch_cpu_relax(void)
+{
+	pause();
+}
+
+void arch_cpu_idle(void)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+void arch_cpu_halt(void)
+{
+	for (;;) {
+		__asm__ volatile("cli; hlt");
+	}
+}
+
+void arch_stop_other_cpus(void)
+{
+	cpus_stopping = true;
+	lapic_send_nmi_others();
+}
+
+unsigned long arch_irq_save(void)
+{
+	unsigned long flags = read_rflags();
+
+	cli();
+	return flags;
+}
+
+void arch_irq_restore(unsigned long flags)
+{
+	if (flags & RFLAGS_IF) {
+		sti();
+	}
+}
+
+void *arch_phys_to_virt(paddr_t pa)
+{
+	return (void *)(uintptr_t)pa;
+}
+
+paddr_t arch_virt_to_phys(const void *va)
+{
+	return (uintptr_t)va;
+}
+
+void arch_debug_exit(unsigned int code)
+{
+	outl(QEMU_DEBUG_EXIT_PORT, code);
+}
+
+/* ACPI tables may sit in memory the direct map leaves out: map on demand. */
+static const void *acpi_read(uint64_t pa, size_t len)
+{
+	if (pa == 0 || pa + len < pa) {
+		return NULL;
+	}
+	return paging_map_mmio(pa, len);
+}
+
+static void discover_cpus(const struct boot_info *bi)
+{
+	paddr_t rsdp = bi->acpi_rsdp ? bi->acpi_rsdp : acpi_find_rsdp(acpi_read);
+	uint32_t self = lapic_id();
+	unsigned int n = 1;
+	const char *why;
+
+	cpus[0].apic_id = self;
+	if (!rsdp || !acpi_parse(rsdp, acpi_read, &acpi, &why)) {
+		log_warn("ACPI: %s; running on the boot CPU only",
+			 rsdp ? why : "no RSDP found");
+		return;
+	}
+	for (unsigned int i = 0; i < acpi.cpu_count; i++) {
+		if (acpi.cpu_apic_ids[i] == self) {
+			continue;
+		}
+		cpus[n].index = n;
+		cpus[n].apic_id = acpi.cpu_apic_ids[i];
+		n++;
+	}
+	cpus_present = n;
+	log_info("ACPI: OEM '%s', %u CPUs enabled in the MADT%s, %u IOAPIC(s), HPET %s",
+		 acpi.oem_id, acpi.cpu_count, acpi.cpus_ignored ? " (some ignored)" : "",
+		 acpi.ioapic_count, acpi.hpet_base ? "present" : "absent");
+}
+
+static void mask_legacy_pic(void)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
+void arch_setup(const struct boot_info *bi)
+{
+	uint64_t after;
+
+	paging_init(bi);
+	percpu_init_boot_stack();
+	if (!percpu_alloc_stacks(&cpus[0])) {
+		halt_cleanly("out of memory for the boot CPU's interrupt stacks");
+	}
+	percpu_load(&cpus[0]);
+	idt_init();
+	idt_load();
+	log_info("exceptions: IDT loaded; double fault, NMI and machine check on their own stacks");
+	mask_legacy_pic();
+	lapic_init();
+	discover_cpus(bi);
+	time_init(&acpi);
+	if (!time_selftest(&after)) {
+		log_err("LAPIC timer on the boot CPU did not fire as armed");
+	} else {
+		log_info("LAPIC timer: one-shot 10 ms fired after %llu us",
+			 (unsigned long long)(after / 1000u));
+	}
+}
+
+static void ipi_echo(void *arg)
+{
+	uint32_t *ids = arg;
+
+	ids[this_cpu()->index] = lapic_id();
+}
+
+unsigned int arch_start_cpus(void)
+{
+	uint32_t seen[MAX_CPUS];
+	unsigned int online = smp_start(), answered = 0;
+
+	memset(seen, 0xff, sizeof(seen));
+	for (unsigned int i = 1; i < cpus_present; i++) {
+		if (cpus[i].online && smp_call_on(i, ipi_echo, seen) && seen[i] == cpus[i].apic_id) {
+			answered++;
+		}
+	}
+	if (online > 1) {
+		log_info("IPIs: %u of %u other CPUs answered a call with their own APIC ID",
+			 answered, online - 1);
+		if (answered != online - 1) {
+			panic("IPI self-test: %u of %u CPUs answered", answered, online - 1);
+		}
+	}
+	return online;
+}
+
+static void enable_svm_here(void *arg)
+{
+	bool *ok = arg;
+
+	ok[this_cpu()->index] = svm_enable_cpu();
+}
+
+int arch_virt_enable(void)
+{
+	const struct svm_features *f = &svm_features;
+	bool ok[MAX_CPUS] = { false };
+	unsigned int enabled = 0;
+
+	svm_detect();
+	if (!f->svm) {
+		log_err("SVM: this CPU has no AMD-V (SVM). Keel needs an AMD CPU with SVM and "
+			"nested paging; in QEMU use: -cpu EPYC,+svm,+npt");
+		return -1;
+	}
+	if (f->disabled_by_firmware) {
+		log_err("SVM: disabled by the firmware (VM_CR.SVMDIS): enable SVM/AMD-V in the "
+			"BIOS setup");
+		return -1;
+	}
+	if (!f->npt) {
+		log_err("SVM: the CPU has SVM but no nested paging (NPT). Keel needs NPT; in "
+			"QEMU use: -cpu EPYC,+svm,+npt");
+		return -1;
+	}
+	for (unsigned int i = 0; i < cpus_present; i++) {
+		if (cpus[i].online || i == 0) {
+			smp_call_on(i, enable_svm_here, ok);
+			enabled += ok[i];
+		}
+	}
+	if (enabled != smp_online_count()) {
+		log_err("SVM: enabled on %u of %u CPUs", enabled, smp_online_count());
+		return -1;
+	}
+	log_info("SVM: %u ASIDs; nrip-save %s, decode assists %s, VMCB clean bits %s, "
+		 "TSC scaling %s, AVIC %s", f->asid_count, f->nrip_save ? "yes" : "no",
+		 f->decode_assists ? "yes" : "no", f->vmcb_clean ? "yes" : "no",
+		 f->tsc_scale ? "yes" : "no", f->avic ? "yes" : "no");
+	log_info("SVM ready on %u CPUs (nested paging on)", enabled);
+	return 0;
+}
+
+void arch_fault_on_purpose(const char *kind)
+{
+	if (strcmp(kind, "ud") == 0) {
+		__asm__ volatile("ud2");
+	} else if (strcmp(kind, "divide") == 0) {
+		__asm__ volatile("xorl %%ecx, %%ecx; divl %%ecx" : : : "eax", "ecx", "edx");
+	} else {
+		log_err("crash test: unknown kind '%s' (pagefault, ud, divide, "
+			"stack_overflow, panic)", kind);
+	}
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86/percpu.h - per-CPU data, reached through the GS base.
+ *
+ * Each CPU's struct percpu holds its own GDT and TSS (the TSS carries the
+ * interrupt stacks for double fault, NMI and machine check), its stacks and
+ * its virtualization state. GS base points at the CPU's entry, whose first
+ * field points at itself, so this_cpu() is one load.
+ */
+#ifndef KEEL_X86_PERCPU_H
+#define KEEL_X86_PERCPU_H
+
+#include <keel/types.h>
+
+#define MAX_CPUS		64
+#define GDT_ENTRIES		6	/* null, code64, data, code32, TSS (2) */
+
+/* Interrupt stack table slots (1-based in IDT entries). */
+#define IST_DOUBLE_FAULT	1
+#define IST_NMI			2
+#define IST_MACHINE_CHECK	3
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+struct stack_range {
+	uintptr_t lo, hi;
+};
+
+struct percpu {
+	struct percpu *self;		/* (c) must stay first: %gs:0 */
+	unsigned int index;		/* (c) dense CPU number, 0 = boot CPU */
+	uint32_t apic_id;		/* (c) from the MADT */
+	volatile bool online;		/* set by the CPU itself when up */
+	struct stack_range stack;	/* (c) main stack */
+	struct stack_range ist[3];	/* (c) DF, NMI, MC stacks */
+	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
+	struct tss tss __attribute__((aligned(16)));
+
+	/* Timer calibration self-test: ticks seen by this CPU. */
+	volatile uint64_t timer_ticks;
+
+	/* Cross-CPU calls (smp.c): a function run on this CPU by IPI. */
+	void (*volatile call_fn)(void *arg);
+	void *volatile call_arg;
+	volatile uint64_t calls_done;
+
+	/* SVM (svm.c): host save area and a VMCB for host hidden state. */
+	paddr_t svm_hsave_pa;
+	paddr_t svm_host_vmcb_pa;
+	bool svm_enabled;
+};
+
+/* (c): set when the CPU is brought up, constant afterwards. */
+
+extern struct percpu cpus[MAX_CPUS];
+extern unsigned int cpus_present;	/* entries of cpus[] in use */
+
+static inline struct percpu *this_cpu(void)
+{
+	struct percpu *p;
+
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+/* Set up the GDT, TSS and GS base of @cpu on the CPU running this. */
+void percpu_load(struct percpu *cpu);
+
+/* Allocate @cpu's stacks (main and IST), each with an unmapped guard page. */
+bool percpu_alloc_stacks(struct percpu *cpu);
+
+/* Record the boot CPU's stack (from entry.S) and unmap its guard page. */
+void percpu_init_boot_stack(void);
+
+/* Is [addr, addr+8) inside one of the running CPU's stacks? */
+bool percpu_on_stack(uintptr_t addr);
+
+#endif

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * svm/probe_guest.c - the boot self-test guest: proves the VM-entry path.
+ *
+ * Runs a small 32-bit test kernel (a boot module, tests/guest/probe) in its
+ * own nested-paging space with 2 MiB of RAM. Every I/O port access and
+ * VMMCALL exits; Keel handles them and resumes the guest right after the
+ * instruction, whose length comes from nrip-save when the CPU has it and
+ * from Keel's own decoder when it does not. Port 0xe9 is the guest's
+ * console. The guest ends with HLT. Anything else is a failure.
+ *
+ * The probe's VMMCALL protocol (EAX = PROBE_MAGIC, answered with
+ * ~PROBE_MAGIC in EAX and the exit count in EBX) is private to this test;
+ * the real hypercall ABI is docs/abi/.
+ */
+#include <arch/arch.h>
+#include <keel/elf.h>
+#include <keel/heap.h>
+#include <keel/log.h>
+#include <keel/page_alloc.h>
+#include <keel/string.h>
+#include <x86/insn.h>
+#include <x86/npt.h>
+#include <x86/percpu.h>
+#include <x86/svm.h>
+#include <x86/vmcb.h>
+
+#define PROBE_RAM_PAGES		512		/* 2 MiB */
+#define PROBE_MAGIC		0x4b45454cu	/* "KEEL" */
+#define PROBE_IN_PORT		0x80
+#define PROBE_IN_VALUE		0x5a
+#define CONSOLE_PORT		0xe9
+#define MAX_EXITS		200000
+#define LINE_MAX		160
+
+struct probe {
+	paddr_t pages[PROBE_RAM_PAGES];
+	struct npt npt;
+	paddr_t vmcb_pa, iopm_pa, msrpm_pa;
+	struct vmcb *vmcb;
+	struct svm_gprs gprs;
+	unsigned int exits, vmmcalls, outs, ins;
+	bool decoder_used;
+	char line[LINE_MAX];
+	size_t line_len;
+};
+
+static void probe_free(struct probe *p)
+{
+	for (unsigned int i = 0; i < PROBE_RAM_PAGES; i++) {
+		if (p->pages[i]) {
+			page_free(p->pages[i], 1);
+		}
+	}
+	npt_destroy(&p->npt);
+	if (p->vmcb_pa) {
+		page_free(p->vmcb_pa, 1);
+	}
+	if (p->iopm_pa) {
+		page_free(p->iopm_pa, 3);
+	}
+	if (p->msrpm_pa) {
+		page_free(p->msrpm_pa, 2);
+	}
+	heap_free(p);
+}
+
+static bool probe_memory(struct probe *p, const void *image,
+			 const struct elf_image *elf)
+{
+	if (!npt_init(&p->npt)) {
+		return false;
+	}
+	for (unsigned int i = 0; i < PROBE_RAM_PAGES; i++) {
+		p->pages[i] = page_alloc(1);
+		if (!p->pages[i] ||
+		    !npt_map(&p->npt, (uint64_t)i << PAGE_SHIFT, p->pages[i],
+			     NPT_READ | NPT_WRITE | NPT_EXEC)) {
+			return false;
+		}
+	}
+	/* Copy each segment page by page: guest pages are not contiguous. */
+	for (unsigned int s = 0; s < elf->segment_count; s++) {
+		const struct elf_segment *seg = &elf->segments[s];
+
+		for (uint64_t off = 0; off < seg->filesz;) {
+			uint64_t gpa = seg->paddr + off;
+			uint64_t chunk = MIN(seg->filesz - off, PAGE_SIZE - (gpa & ~PAGE_MASK));
+			uint8_t *dst = arch_phys_to_virt(p->pages[gpa >> PAGE_SHIFT]);
+
+			memcpy(dst + (gpa & ~PAGE_MASK), (const uint8_t *)image + seg->offset + off,
+			       chunk);
+			off += chunk;
+		}
+	}
+	return true;
+}
+
+static void flat_segment(struct vmcb_segment *s, uint16_t sel, uint16_t attrib)
+{
+	*s = (struct vmcb_segment){ sel, attrib, 0xffffffffu, 0 };
+}
+
+static bool probe_vmcb(struct probe *p, uint32_t entry)
+{
+	struct vmcb_control *c;
+	struct vmcb_save *s;
+
+	p->vmcb_pa = page_alloc(1);
+	p->iopm_pa = page_alloc_range(3, 1, 0);
+	p->msrpm_pa = page_alloc_range(2, 1, 0);
+	if (!p->vmcb_pa || !p->iopm_pa || !p->msrpm_pa) {
+		return false;
+	}
+	memset(arch_phys_to_virt(p->iopm_pa), 0xff, 3 * PAGE_SIZE);	/* all ports exit */
+	memset(arch_phys_to_virt(p->msrpm_pa), 0xff, 2 * PAGE_SIZE);	/* all MSRs exit */
+	p->vmcb = arch_phys_to_virt(p->vmcb_pa);
+	c = &p->vmcb->control;
+	s = &p->vmcb->save;
+
+	c->intercept_exceptions = 0xffffffffu;
+	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
+			     INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_HLT |
+			     INTERCEPT_INVLPGA | INTERCEPT_IOIO | INTERCEPT_MSR |
+			     INTERCEPT_SHUTDOWN;
+	c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
+			     INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI |
+			     INTERCEPT_SKINIT | INTERCEPT_XSETBV;
+	c->iopm_base_pa = p->iopm_pa;
+	c->msrpm_base_pa = p->msrpm_pa;
+	c->asid = 1;
+	c->tlb_control = 1;	/* flush this ASID on entry */
+	c->np_control = 1;
+	c->n_cr3 = p->npt.root;
+
+	/* 32-bit flat protected mode, paging off, interrupts off. */
+	flat_segment(&s->cs, 0x08, 0xc9b);
+	flat_segment(&s->ds, 0x10, 0xc93);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	s->gdtr.limit = 0xffff;
+	s->idtr.limit = 0xffff;
+	s->tr = (struct vmcb_segment){ 0, 0x8b, 0xffff, 0 };
+	s->ldtr = (struct vmcb_segment){ 0, 0x82, 0xffff, 0 };
+	s->efer = 1ull << 12;	/* SVME must be set in the guest's EFER */
+	s->cr0 = 0x11;		/* PE, ET */
+	s->dr6 = 0xffff0ff0u;
+	s->dr7 = 0x400;
+	s->rflags = 0x2;
+	s->rip = entry;
+	s->rsp = (uint64_t)PROBE_RAM_PAGES << PAGE_SHIFT;
+	s->g_pat = 0x0007040600070406ull;
+	return true;
+}
+
+/* Read up to 15 instruction bytes at the guest's RIP (paging is off). */
+static size_t fetch(struct probe *p, uint8_t *buf)
+{
+	uint64_t linear = (p->vmcb->save.cs.base + p->vmcb->save.rip) & 0xffffffffu;
+	size_t n = 0;
+
+	for (; n < INSN_MAX_LEN; n++) {
+		paddr_t hpa;
+
+		if (!npt_translate(&p->npt, linear + n, &hpa)) {
+			break;
+		}
+		buf[n] = *(const uint8_t *)arch_phys_to_virt(hpa);
+	}
+	return n;
+}
+
+/* Move RIP past the intercepted instruction; false if its length is unknown. */
+static bool skip_instruction(struct probe *p)
+{
+	uint64_t rip = p->vmcb->save.rip;
+	uint8_t bytes[INSN_MAX_LEN];
+	int len;
+
+	if (svm_features.nrip_save) {
+		p->vmcb->save.rip = p->vmcb->control.next_rip;
+		return true;
+	}
+	len = insn_length(bytes, fetch(p, bytes), CPU_MODE_32);
+	if (len < 0) {
+		log_err("probe guest: cannot decode the instruction at %#llx (error %d)",
+			(unsigned long long)rip, len);
+		return false;
+	}
+	p->decoder_used = true;
+	p->vmcb->save.rip = rip + (uint64_t)len;
+	return true;
+}
+
+static void console_byte(struct probe *p, char c)
+{
+	if (c != '\n' && p->line_len < LINE_MAX - 1) {
+		p->line[p->line_len++] = c;
+		return;
+	}
+	p->line[p->line_len] = '\0';
+	log_info("[probe] %s", p->line);
+	p->line_len = 0;
+}
+
+static bool handle_vmmcall(struct probe *p)
+{
+	uint64_t rip = p->vmcb->save.rip;
+
+	if ((uint32_t)p->vmcb->save.rax != PROBE_MAGIC) {
+		log_err("probe guest: VMMCALL with EAX %#llx, expected %#x",
+			(unsigned long long)p->vmcb->save.rax, PROBE_MAGIC);
+		return false;
+	}
+	p->vmmcalls++;
+	p->vmcb->save.rax = (uint32_t)~PROBE_MAGIC;
+	p->gprs.rbx = p->exits;
+	if (!skip_instruction(p)) {
+		return false;
+	}
+	if (p->vmmcalls == 1) {
+		log_info("probe guest: VMMCALL exit at %#llx handled, resuming at %#llx",
+			 (unsigned long long)rip, (unsigned long long)p->vmcb->save.rip);
+	}
+	return true;
+}
+
+static bool handle_io(struct probe *p)
+{
+	uint64_t info = p->vmcb->control.exit_info1;
+	uint16_t port = (uint16_t)(info >> IOIO_PORT_SHIFT);
+	unsigned int size = (info >> IOIO_SIZE_SHIFT) & 7;	/* 1, 2 or 4 */
+	uint64_t rip = p->vmcb->save.rip;
+
+	if (info & IOIO_STRING) {
+		log_err("probe guest: string I/O on port %#x is not supported", port);
+		return false;
+	}
+	if (info & IOIO_IN) {
+		uint64_t mask = (size == 4) ? 0xffffffffu : (size == 2) ? 0xffffu : 0xffu;
+		uint64_t value = (port == PROBE_IN_PORT) ? PROBE_IN_VALUE : mask;
+
+		p->vmcb->save.rax = (p->vmcb->save.rax & ~mask) | (value & mask);
+		p->ins++;
+	} else if (port == CONSOLE_PORT) {
+		console_byte(p, (char)p->vmcb->save.rax);
+		p->outs++;
+	} else {
+		p->outs++;
+		log_info("probe guest: OUT exit: port %#x, %u byte(s), value %#llx at %#llx",
+			 port, size, (unsigned long long)(p->vmcb->save.rax & 0xffffffffu),
+			 (unsigned long long)rip);
+	}
+	if (!skip_instruction(p)) {
+		return false;
+	}
+	/* The CPU gives the next RIP for I/O exits: check the decoder against it. */
+	if (p->vmcb->save.rip != p->vmcb->control.exit_info2) {
+		log_err("probe guest: instruction at %#llx: resumed at %#llx, CPU says %#llx",
+			(unsigned long long)rip, (unsigned long long)p->vmcb->save.rip,
+			(unsigned long long)p->vmcb->control.exit_info2);
+		return false;
+	}
+	return true;
+}
+
+/* Handle one exit. Returns 1 to continue, 0 when the guest halted, -1 on failure. */
+static int handle_exit(struct probe *p)
+{
+	struct vmcb_control *c = &p->vmcb->control;
+
+	switch (c->exit_code) {
+	case VMEXIT_VMMCALL:
+		return handle_vmmcall(p) ? 1 : -1;
+	case VMEXIT_IOIO:
+		return handle_io(p) ? 1 : -1;
+	case VMEXIT_INTR:
+	case VMEXIT_NMI:
+		/* Let the host take it now (GIF is set again after VMRUN). */
+		__asm__ volatile("sti; nop; cli");
+		return 1;
+	case VMEXIT_HLT:
+		return 0;
+	default:
+		log_err("probe guest: unexpected exit %#llx (info1 %#llx, info2 %#llx) at rip %#llx",
+			(unsigned long long)c->exit_code, (unsigned long long)c->exit_info1,
+			(unsigned long long)c->exit_info2,
+			(unsigned long long)p->vmcb->save.rip);
+		return -1;
+	}
+}
+
+static int probe_run(struct probe *p)
+{
+	struct percpu *cpu = this_cpu();
+	int r = 1;
+
+	while (r == 1) {
+		if (++p->exits > MAX_EXITS) {
+			log_err("probe guest: more than %u exits; stopping it", MAX_EXITS);
+			return -1;
+		}
+		svm_vmrun(&p->gprs, p->vmcb_pa, cpu->svm_host_vmcb_pa);
+		p->vmcb->control.tlb_control = 0;
+		r = handle_exit(p);
+	}
+	if (r < 0) {
+		return -1;
+	}
+	if (p->vmmcalls == 0 || p->outs == 0 || p->ins == 0) {
+		log_err("probe guest: halted after %u VMMCALL, %u OUT and %u IN exits; "
+			"expected each at least once", p->vmmcalls, p->outs, p->ins);
+		return -1;
+	}
+	log_info("probe guest: halted after %u exits (%u VMMCALL, %u OUT, %u IN), "
+		 "instruction lengths from %s", p->exits, p->vmmcalls, p->outs, p->ins,
+		 p->decoder_used ? "Keel's decoder (no nrip-save)" : "nrip-save");
+	return 0;
+}
+
+int arch_run_probe_guest(const void *image, const struct elf_image *elf)
+{
+	struct probe *p;
+	int result = -1;
+
+	if (elf->is64 || elf->machine != 3 /* EM_386 */ ||
+	    elf->highest > (uint64_t)PROBE_RAM_PAGES << PAGE_SHIFT ||
+	    elf->entry >= (uint64_t)PROBE_RAM_PAGES << PAGE_SHIFT) {
+		log_err("probe guest: must be a 32-bit x86 ELF that fits in %u KiB",
+			PROBE_RAM_PAGES * 4);
+		return -1;
+	}
+	p = heap_alloc(sizeof(*p));
+	if (!p) {
+		log_err("probe guest: out of memory");
+		return -1;
+	}
+	if (probe_memory(p, image, elf) && probe_vmcb(p, (uint32_t)elf->entry)) {
+		result = probe_run(p);
+	} else {
+		log_err("probe guest: out of memory");
+	}
+	probe_free(p);
+	return result;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keel/log.h - the hypervisor log: levels, CPU prefix, console and memory ring.
+ *
+ * Every line goes to the console (if its level passes the console threshold)
+ * and to an in-memory ring that later tools can read. Lines look like
+ *   [    0.123456] cpu1 warn: message
+ */
+#ifndef KEEL_LOG_H
+#define KEEL_LOG_H
+
+#include <stdarg.h>
+#include <keel/compiler.h>
+#include <keel/types.h>
+
+enum log_level {
+	LOG_ERROR = 0,
+	LOG_WARN = 1,
+	LOG_INFO = 2,
+	LOG_DEBUG = 3,
+};
+
+#define LOG_RING_SIZE		(64 * 1024)
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+bool log_level_parse(const char *name, enum log_level *out);
+
+void log_printf(enum log_level level, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void log_vprintf(enum log_level level, const char *fmt, va_list ap);
+
+/* Console output without prefix or level (panic reports, raw guest bytes). */
+void log_raw(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* Copy out up to @size bytes of the ring, oldest first; returns bytes copied. */
+size_t log_ring_read(char *buf, size_t size);
+
+/* Panic path: take the console even if another CPU died holding its lock. */
+void log_force_unlock(void);
+
+#define log_err(...)	log_printf(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...)	log_printf(LOG_WARN, __VA_ARGS__)
+#define log_info(...)	log_printf(LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	log_printf(LOG_DEBUG, __VA_ARGS__)
+
+#endif
