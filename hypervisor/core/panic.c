@@ -55,12 +55,19 @@ void halt_cleanly(const char *fmt, ...)
 	arch_cpu_halt();
 }
 
-void backtrace_print(const uintptr_t *pcs, size_t n)
+void backtrace_print(const uintptr_t *pcs, size_t n, bool first_is_exact)
 {
 	log_raw("backtrace:\n");
 	for (size_t i = 0; i < n; i++) {
+		/*
+		 * A return address may point just past a call that ends its
+		 * function (calls to noreturn functions): name the call instead.
+		 */
+		bool is_return = i > 0 || !first_is_exact;
 		uintptr_t off = 0;
-		const char *name = symbol_lookup(pcs[i], &off);
+		const char *name = symbol_lookup(pcs[i] - is_return, &off);
+
+		off += is_return;
 
 		log_raw("  #%zu %#018lx %s+%#lx\n", i, (unsigned long)pcs[i],
 			name ? name : "?", (unsigned long)off);
@@ -71,7 +78,7 @@ void panic_backtrace(void)
 {
 	uintptr_t pcs[BACKTRACE_MAX];
 
-	backtrace_print(pcs, arch_backtrace(pcs, BACKTRACE_MAX));
+	backtrace_print(pcs, arch_backtrace(pcs, BACKTRACE_MAX), false);
 }
 
 bool panic_enter(void)

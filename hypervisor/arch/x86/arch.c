@@ -92,13 +92,36 @@ void arch_debug_exit(unsigned int code)
 	outl(QEMU_DEBUG_EXIT_PORT, code);
 }
 
-/* ACPI tables may sit in memory the direct map leaves out: map on demand. */
+/*
+ * ACPI tables may sit in memory the direct map leaves out: map on demand.
+ * Page 0 (the BIOS data area holds the EBDA pointer) stays unmapped so
+ * that NULL dereferences fault: its bytes are read once, at boot, into
+ * bda_copy while the boot page tables still map it.
+ */
+static uint8_t bda_copy[0x500];
+
 static const void *acpi_read(uint64_t pa, size_t len)
 {
-	if (pa == 0 || pa + len < pa) {
+	if (pa + len < pa) {
 		return NULL;
 	}
-	return paging_map_mmio(pa, len);
+	if (pa + len <= sizeof(bda_copy)) {
+		return bda_copy + pa;
+	}
+	if (pa < PAGE_SIZE) {
+		return NULL;
+	}
+	return paging_map_firmware(pa, len);
+}
+
+static void save_bios_data_area(void)
+{
+	static volatile uintptr_t zero;	/* hides the NULL base from the compiler */
+	const volatile uint8_t *low = (const volatile uint8_t *)zero;
+
+	for (size_t i = 0; i < sizeof(bda_copy); i++) {
+		bda_copy[i] = low[i];
+	}
 }
 
 static void discover_cpus(const struct boot_info *bi)
@@ -138,6 +161,7 @@ void arch_setup(const struct boot_info *bi)
 {
 	uint64_t after;
 
+	save_bios_data_area();
 	paging_init(bi);
 	percpu_init_boot_stack();
 	if (!percpu_alloc_stacks(&cpus[0])) {

@@ -39,7 +39,8 @@ NORETURN void panic(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* Backtrace of the caller, symbolized, on the console. */
 void panic_backtrace(void);
-void backtrace_print(const uintptr_t *pcs, size_t n);
+/* @first_is_exact: pcs[0] is a faulting instruction, not a return address. */
+void backtrace_print(const uintptr_t *pcs, size_t n, bool first_is_exact);
 
 /*
  * Start a panic report (used by panic() and the exception handlers): turns

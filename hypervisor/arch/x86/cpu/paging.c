@@ -116,10 +116,11 @@ void paging_init(const struct boot_info *bi)
 	for (unsigned int i = 0; i < bi->region_count; i++) {
 		const struct mem_region *r = &bi->regions[i];
 
-		if (r->type == MEM_USABLE || r->type == MEM_ACPI_RECLAIM ||
-		    r->type == MEM_ACPI_NVS) {
-			map_range(MAX(r->base, MiB(1)), r->base + r->size - MAX(r->base, MiB(1)),
-				  rw_nx);
+		paddr_t start = MAX(r->base, MiB(1)), end = r->base + r->size;
+
+		if ((r->type == MEM_USABLE || r->type == MEM_ACPI_RECLAIM ||
+		     r->type == MEM_ACPI_NVS) && end > start) {
+			map_range(start, end - start, rw_nx);
 		}
 	}
 	/* The image last: its pages get their own permissions. */
@@ -151,5 +152,11 @@ void *paging_map_mmio(paddr_t pa, uint64_t size)
 {
 	map_range(pa, ALIGN_UP(size + (pa & ~PAGE_MASK), PAGE_SIZE),
 		  PTE_P | PTE_W | PTE_PCD | PTE_PWT | PTE_NX);
+	return (void *)(uintptr_t)pa;
+}
+
+void *paging_map_firmware(paddr_t pa, uint64_t size)
+{
+	map_range(pa, ALIGN_UP(size + (pa & ~PAGE_MASK), PAGE_SIZE), PTE_P | PTE_NX);
 	return (void *)(uintptr_t)pa;
 }

@@ -110,7 +110,7 @@ void trap_crash_report(const struct trap_frame *f, const char *what)
 	print_registers(f);
 	pcs[n++] = f->rip;
 	n = walk_frames(f->rbp, pcs, n, BACKTRACE_MAX);
-	backtrace_print(pcs, n);
+	backtrace_print(pcs, n, true);
 	{
 		uintptr_t off = 0;
 		const char *fn = symbol_lookup(f->rip, &off);

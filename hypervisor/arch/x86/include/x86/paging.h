@@ -37,4 +37,7 @@ void paging_unmap_page(paddr_t pa);
 /* Map device registers uncached, read/write, no-execute. Returns the VA. */
 void *paging_map_mmio(paddr_t pa, uint64_t size);
 
+/* Map firmware tables (ACPI) read-only, cached, no-execute. Returns the VA. */
+void *paging_map_firmware(paddr_t pa, uint64_t size);
+
 #endif
