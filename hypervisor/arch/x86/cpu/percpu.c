@@ -95,3 +95,18 @@ bool percpu_on_stack(uintptr_t addr)
 	}
 	return false;
 }
+
+bool percpu_in_guard_page(uintptr_t addr)
+{
+	struct percpu *cpu = this_cpu();
+
+	if (addr < cpu->stack.lo && addr >= cpu->stack.lo - PAGE_SIZE) {
+		return true;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (addr < cpu->ist[i].lo && addr >= cpu->ist[i].lo - PAGE_SIZE) {
+			return true;
+		}
+	}
+	return false;
+}

@@ -106,6 +106,10 @@ void trap_crash_report(const struct trap_frame *f, const char *what)
 			(f->error_code & 2) ? "write" : ((f->error_code & 16) ? "execute" : "read"),
 			(f->error_code & 1) ? "protection violation" : "not present");
 	}
+	if (percpu_in_guard_page(read_cr2())) {
+		log_raw("stack overflow: the fault address %#llx is in a stack's guard page\n",
+			(unsigned long long)read_cr2());
+	}
 	print_symbol("faulting instruction at", f->rip);
 	print_registers(f);
 	pcs[n++] = f->rip;
