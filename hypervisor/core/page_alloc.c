@@ -58,7 +58,8 @@ static paddr_t place_bitmap(const struct boot_info *bi, uint64_t bytes)
 {
 	for (unsigned int i = 0; i < bi->region_count; i++) {
 		const struct mem_region *r = &bi->regions[i];
-		paddr_t p = ALIGN_UP(r->base, PAGE_SIZE);
+		/* Not page 0: an address of 0 means "no room" (and "no memory"). */
+		paddr_t p = MAX(ALIGN_UP(r->base, PAGE_SIZE), PAGE_SIZE);
 
 		if (r->type != MEM_USABLE) {
 			continue;
@@ -112,7 +113,10 @@ bool page_alloc_init(const struct boot_info *bi)
 	bitmap = arch_phys_to_virt(at);
 	memset(bitmap, 0xff, bytes);
 
-	/* Free every usable page that no reservation and not the bitmap covers. */
+	/*
+	 * Free every usable page that no reservation and not the bitmap covers,
+	 * except page 0: page_alloc_range() returns 0 for "no memory".
+	 */
 	total_pages = free_pages = 0;
 	for (unsigned int i = 0; i < bi->region_count; i++) {
 		const struct mem_region *r = &bi->regions[i];
@@ -123,7 +127,7 @@ bool page_alloc_init(const struct boot_info *bi)
 			continue;
 		}
 		for (paddr_t p = s; p < e; p += PAGE_SIZE) {
-			if (overlaps_reserved(bi, p, PAGE_SIZE) ||
+			if (p == 0 || overlaps_reserved(bi, p, PAGE_SIZE) ||
 			    (p >= at && p < at + bytes)) {
 				continue;
 			}

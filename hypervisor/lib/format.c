@@ -76,7 +76,8 @@ static void put_string(struct sink *s, const struct spec *sp, const char *str)
 	if (!str) {
 		str = "(null)";
 	}
-	while (str[n] && (sp->precision < 0 || n < sp->precision)) {
+	/* Precision first: with one, @str need not be NUL-terminated. */
+	while ((sp->precision < 0 || n < sp->precision) && str[n]) {
 		n++;
 	}
 	pad = sp->width - n;

@@ -161,13 +161,14 @@ static bool mb2_tag(uint32_t type, const uint8_t *t, uint32_t size,
 		add_module(bi, rd32(t + 8), rd32(t + 12), cmd);
 		break;
 	case MB2_TAG_MMAP: {
-		uint32_t esize = rd32(t + 8);
+		uint32_t esize = size >= 16 ? rd32(t + 8) : 0;
 
 		if (size < 16 || esize < 24) {
 			*why = "Multiboot 2 memory map tag malformed";
 			return false;
 		}
-		for (uint32_t off = 16; off + esize <= size; off += esize) {
+		/* Written so that a huge esize cannot wrap the sum around. */
+		for (uint32_t off = 16; esize <= size - off; off += esize) {
 			add_region(bi, rd64(t + off), rd64(t + off + 8), rd32(t + off + 16));
 		}
 		break;

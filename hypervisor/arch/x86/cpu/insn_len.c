@@ -134,9 +134,12 @@ static int decode_0f(struct decoder *d)
 	case 0x01:
 		return decode_0f01(d);
 	case 0x00:			/* sldt, str, lldt, ltr, verr, verw */
+		return skip_modrm(d);
 	case 0x20: case 0x21:		/* mov from CR, DR */
 	case 0x22: case 0x23:		/* mov to CR, DR */
-		return skip_modrm(d);
+		/* Register operands only: the ModRM mod bits are ignored, no
+		 * SIB or displacement follows (Intel SDM vol. 2B, MOV). */
+		return skip_imm(d, 1);
 	case 0x06:			/* clts */
 	case 0x08: case 0x09:		/* invd, wbinvd */
 	case 0x0b:			/* ud2 */

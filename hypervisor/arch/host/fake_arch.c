@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch/host/fake_arch.c - the arch contract on a hosted C library, for unit
+ * tests (never linked into the hypervisor). See fake_arch.h.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "fake_arch.h"
+
+const char arch_name[] = "host";
+
+struct fake_arch fake;
+jmp_buf *fake_halt_jmp;
+
+static char console[FAKE_CONSOLE_SIZE + 1];
+static size_t console_len;
+static uint8_t *ram;
+static void **read_copies;	/* fake_phys_read() results, until released */
+static size_t read_copy_count, read_copy_room;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fake arch: %s\n", what);
+	abort();
+}
+
+static uint8_t *ram_base(void)
+{
+	if (!ram) {
+		void *p = mmap(NULL, FAKE_RAM_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED) {
+			die("cannot map fake RAM");
+		}
+		ram = p;
+	}
+	return ram;
+}
+
+void fake_arch_reset(void)
+{
+	fake = (struct fake_arch){
+		.cpu_count = 1,
+		.start_cpus_result = 1,
+	};
+	fake_halt_jmp = NULL;
+	fake_console_clear();
+	fake_phys_read_release();
+}
+
+/* Console. */
+
+void arch_console_write(const char *buf, size_t len)
+{
+	size_t room = FAKE_CONSOLE_SIZE - console_len;
+	size_t n = len < room ? len : room;
+	const char *verbose = getenv("KEEL_TEST_VERBOSE");
+
+	memcpy(console + console_len, buf, n);
+	console_len += n;
+	console[console_len] = '\0';
+	fake.console_dropped += len - n;
+	if (verbose && *verbose && strcmp(verbose, "0") != 0) {
+		fwrite(buf, 1, len, stdout);
+	}
+}
+
+const char *fake_console(void)
+{
+	return console;
+}
+
+size_t fake_console_len(void)
+{
+	return console_len;
+}
+
+bool fake_console_has(const char *needle)
+{
+	return strstr(console, needle) != NULL;
+}
+
+void fake_console_clear(void)
+{
+	console_len = 0;
+	console[0] = '\0';
+	fake.console_dropped = 0;
+}
+
+/* CPUs, interrupts, time. */
+
+unsigned int arch_cpu_index(void)
+{
+	return fake.cpu_index;
+}
+
+unsigned int arch_cpu_count(void)
+{
+	return fake.cpu_count;
+}
+
+void arch_cpu_relax(void)
+{
+	/* Only spin loops call this; with one thread nobody will ever let go. */
+	die("a spinlock is held by nobody who can release it (lock left held?)");
+}
+
+void arch_cpu_idle(void)
+{
+	fake.idles++;
+}
+
+void arch_cpu_halt(void)
+{
+	fake.halts++;
+	fake.irqs_off = true;
+	if (!fake_halt_jmp) {
+		die("arch_cpu_halt() reached with no test expecting it");
+	}
+	longjmp(*fake_halt_jmp, 1);
+}
+
+void arch_stop_other_cpus(void)
+{
+	fake.stop_other_cpus++;
+}
+
+unsigned long arch_irq_save(void)
+{
+	unsigned long was_off = fake.irqs_off;
+
+	fake.irqs_off = true;
+	return was_off;
+}
+
+void arch_irq_restore(unsigned long flags)
+{
+	fake.irqs_off = flags != 0;
+}
+
+uint64_t arch_time_ns(void)
+{
+	return fake.time_ns;
+}
+
+/* Fake RAM. */
+
+void *arch_phys_to_virt(paddr_t pa)
+{
+	if (pa >= FAKE_RAM_SIZE) {
+		fprintf(stderr, "fake arch: physical %#llx is outside fake RAM\n",
+			(unsigned long long)pa);
+		abort();
+	}
+	return ram_base() + pa;
+}
+
+paddr_t arch_virt_to_phys(const void *va)
+{
+	const uint8_t *p = va, *base = ram_base();
+
+	if (p < base || p >= base + FAKE_RAM_SIZE) {
+		fprintf(stderr, "fake arch: %p is not in fake RAM\n", va);
+		abort();
+	}
+	return (paddr_t)(p - base);
+}
+
+void fake_ram_reset(void)
+{
+	/* Private anonymous pages read back as zero once dropped. */
+	if (madvise(ram_base(), FAKE_RAM_SIZE, MADV_DONTNEED) != 0) {
+		die("madvise(MADV_DONTNEED) on fake RAM failed");
+	}
+}
+
+const void *fake_phys_read(uint64_t pa, size_t len)
+{
+	void *copy;
+
+	if (len == 0 || pa >= FAKE_RAM_SIZE || len > FAKE_RAM_SIZE - pa) {
+		return NULL;
+	}
+	if (read_copy_count == read_copy_room) {
+		read_copy_room = read_copy_room ? 2 * read_copy_room : 1024;
+		read_copies = realloc(read_copies, read_copy_room * sizeof(*read_copies));
+	}
+	copy = malloc(len);
+	if (!copy || !read_copies) {
+		die("out of host memory");
+	}
+	memcpy(copy, ram_base() + pa, len);
+	read_copies[read_copy_count++] = copy;
+	return copy;
+}
+
+void fake_phys_read_release(void)
+{
+	while (read_copy_count) {
+		free(read_copies[--read_copy_count]);
+	}
+	free(read_copies);
+	read_copies = NULL;
+	read_copy_room = 0;
+}
+
+/* Halting, in-process and in a child. */
+
+bool fake_run_until_halt(void (*fn)(void *), void *arg)
+{
+	jmp_buf *outer = fake_halt_jmp;
+	jmp_buf env;
+	bool halted;
+
+	fake_halt_jmp = &env;
+	if (setjmp(env) == 0) {
+		fn(arg);
+		halted = false;
+	} else {
+		halted = true;
+	}
+	fake_halt_jmp = outer;
+	return halted;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0) {
+			_exit(3);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Child: run, then send outcome, the records and the console; never returns. */
+static NORETURN void run_child(int fd, void (*fn)(void *), void *arg)
+{
+	uint8_t outcome = fake_run_until_halt(fn, arg) ? FAKE_HALTED : FAKE_RETURNED;
+
+	write_all(fd, &outcome, 1);
+	write_all(fd, &fake, sizeof(fake));
+	write_all(fd, console, console_len);
+	/* _exit: no atexit handlers, so no leak check of a half-run test. */
+	_exit(0);
+}
+
+static size_t read_all(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size && (n = read(fd, buf + got, size - got)) > 0) {
+		got += (size_t)n;
+	}
+	return got;
+}
+
+enum fake_outcome fake_run_isolated(void (*fn)(void *), void *arg)
+{
+	size_t size = 1 + sizeof(fake) + FAKE_CONSOLE_SIZE, got;
+	char *buf = malloc(size);
+	int fds[2], status;
+	pid_t pid;
+
+	if (!buf || pipe(fds) != 0) {
+		die("cannot set up a child run");
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		die("fork failed");
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		run_child(fds[1], fn, arg);
+	}
+	close(fds[1]);
+	got = read_all(fds[0], buf, size);
+	close(fds[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || got < 1 + sizeof(fake)) {
+		free(buf);
+		return FAKE_CRASHED;
+	}
+	memcpy(&fake, buf + 1, sizeof(fake));
+	console_len = got - 1 - sizeof(fake);
+	memcpy(console, buf + 1 + sizeof(fake), console_len);
+	console[console_len] = '\0';
+	status = buf[0];
+	free(buf);
+	return status == FAKE_HALTED ? FAKE_HALTED : FAKE_RETURNED;
+}
+
+/* Boot stages and test hooks: recorders. */
+
+void arch_setup(const struct boot_info *bi)
+{
+	fake.setups++;
+}
+
+unsigned int arch_start_cpus(void)
+{
+	fake.start_cpus_calls++;
+	return fake.start_cpus_result;
+}
+
+int arch_virt_enable(void)
+{
+	fake.virt_enables++;
+	return fake.virt_enable_result;
+}
+
+int arch_run_probe_guest(const void *image, const struct elf_image *elf)
+{
+	fake.probe_guest_runs++;
+	return fake.probe_guest_result;
+}
+
+size_t arch_backtrace(uintptr_t *pcs, size_t max)
+{
+	if (max == 0) {
+		return 0;
+	}
+	pcs[0] = (uintptr_t)__builtin_return_address(0);
+	return 1;
+}
+
+void arch_debug_exit(unsigned int code)
+{
+	fake.debug_exits++;
+	fake.debug_exit_code = code;
+}
+
+void arch_fault_on_purpose(const char *kind)
+{
+	fake.faults++;
+	snprintf(fake.fault_kind, sizeof(fake.fault_kind), "%s", kind);
+}

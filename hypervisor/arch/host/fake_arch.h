@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch/host/fake_arch.h - what unit tests control and observe in the fake arch.
+ *
+ * arch/host implements include/arch/arch.h on the host's C library, so the
+ * real core code runs under CUnit: the console is captured in memory,
+ * "physical memory" is one large anonymous mapping (fake RAM), the CPU index
+ * and the clock are whatever a test sets, and arch_cpu_halt() hands control
+ * back to the test instead of stopping. Single-threaded: a spinlock found
+ * taken means a lock was left held, and the fake aborts rather than spin.
+ *
+ * The symbol table (ksyms) is a fixed fake one, see arch/host/ksyms.c.
+ * KEEL_TEST_VERBOSE=1 in the environment also copies the console to stdout.
+ */
+#ifndef KEEL_ARCH_HOST_FAKE_ARCH_H
+#define KEEL_ARCH_HOST_FAKE_ARCH_H
+
+#include <setjmp.h>
+#include <arch/arch.h>
+
+/* Fake RAM backs physical addresses [0, FAKE_RAM_SIZE); others abort. */
+#define FAKE_RAM_SIZE		MiB(256)
+
+/* Console bytes kept; later ones are counted in console_dropped. */
+#define FAKE_CONSOLE_SIZE	(1024 * 1024)
+
+/** What tests set and what the fake saw; fake_arch_reset() restores it. */
+struct fake_arch {
+	/* Set by tests. */
+	unsigned int cpu_index;		/* arch_cpu_index(), default 0 */
+	unsigned int cpu_count;		/* arch_cpu_count(), default 1 */
+	uint64_t time_ns;		/* arch_time_ns(), default 0 */
+	unsigned int start_cpus_result;	/* arch_start_cpus(), default 1 */
+	int virt_enable_result;		/* arch_virt_enable(), default 0 */
+	int probe_guest_result;		/* arch_run_probe_guest(), default 0 */
+
+	/* Recorded by the fake. */
+	bool irqs_off;			/* after arch_irq_save(), until restored */
+	unsigned int halts;		/* arch_cpu_halt() calls */
+	unsigned int idles;
+	unsigned int stop_other_cpus;
+	unsigned int debug_exits;
+	unsigned int debug_exit_code;	/* the last one */
+	unsigned int faults;		/* arch_fault_on_purpose() calls */
+	char fault_kind[32];		/* the last kind asked for */
+	unsigned int setups;
+	unsigned int start_cpus_calls;
+	unsigned int virt_enables;
+	unsigned int probe_guest_runs;
+	size_t console_dropped;		/* bytes past FAKE_CONSOLE_SIZE */
+};
+
+extern struct fake_arch fake;
+
+/* Defaults in fake, an empty console, no halt target, read copies freed. */
+void fake_arch_reset(void);
+
+/* The console so far (NUL-terminated), and whether it contains @needle. */
+const char *fake_console(void);
+size_t fake_console_len(void);
+bool fake_console_has(const char *needle);
+void fake_console_clear(void);
+
+/* Zero all of fake RAM (cheaply: the pages are dropped, not written). */
+void fake_ram_reset(void);
+
+/*
+ * A reader for the x86 parsers (phys_reader, acpi_reader): returns a heap
+ * copy of exactly @len bytes at @pa, so AddressSanitizer catches any read
+ * past what the parser asked for. NULL outside fake RAM or for @len 0.
+ * Copies stay valid until fake_phys_read_release() or fake_arch_reset().
+ */
+const void *fake_phys_read(uint64_t pa, size_t len);
+void fake_phys_read_release(void);
+
+/*
+ * Halting. If fake_halt_jmp is set, arch_cpu_halt() longjmps to it;
+ * otherwise it aborts the test program.
+ */
+extern jmp_buf *fake_halt_jmp;
+
+/* Run fn(arg) in this process; true if it reached arch_cpu_halt(). */
+bool fake_run_until_halt(void (*fn)(void *), void *arg);
+
+enum fake_outcome {
+	FAKE_RETURNED,		/* fn returned */
+	FAKE_HALTED,		/* fn reached arch_cpu_halt() */
+	FAKE_CRASHED,		/* the child died (signal, sanitizer report) */
+};
+
+/*
+ * Run fn(arg) in a forked child, for code that halts with state the test
+ * process must not inherit: panic() works once per process, and a panic
+ * may leave a data structure half-updated. Afterwards the console and the
+ * records in fake are the child's; its other changes are gone.
+ */
+enum fake_outcome fake_run_isolated(void (*fn)(void *), void *arg);
+
+#endif

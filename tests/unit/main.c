@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/main.c - runs every unit-test suite (or the one named in argv[1]).
+ *
+ * Exits non-zero if any test failed, a suite could not start, or no test ran
+ * at all: a run that silently tests nothing must not pass.
+ */
+#include <stdio.h>
+#include <CUnit/Basic.h>
+#include "fake_arch.h"
+#include "unit.h"
+
+static CU_SuiteInfo *const suites[] = {
+	&format_suite,
+	&spinlock_suite,
+	&log_suite,
+	&panic_suite,
+	&symbols_suite,
+	&crash_test_suite,
+	&memmap_suite,
+	&bootmod_suite,
+	&options_suite,
+	&page_alloc_suite,
+	&heap_suite,
+	&elf_suite,
+	&multiboot_suite,
+	&acpi_suite,
+	&insn_suite,
+};
+
+struct boot_info *unit_bi;
+
+int unit_bootinfo_alloc(void)
+{
+	unit_bi = calloc(1, sizeof(*unit_bi));
+	return unit_bi ? 0 : -1;
+}
+
+int unit_bootinfo_free(void)
+{
+	free(unit_bi);
+	unit_bi = NULL;
+	return 0;
+}
+
+void unit_reset(void)
+{
+	fake_arch_reset();
+}
+
+static bool register_suites(const char *only)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
+		const CU_SuiteInfo *s = suites[i];
+		CU_pSuite suite;
+
+		if (only && strcmp(only, s->pName) != 0) {
+			continue;
+		}
+		suite = CU_add_suite_with_setup_and_teardown(s->pName, s->pInitFunc,
+							     s->pCleanupFunc,
+							     s->pSetUpFunc,
+							     s->pTearDownFunc);
+		if (!suite) {
+			return false;
+		}
+		for (const CU_TestInfo *t = s->pTests; t->pName; t++) {
+			if (!CU_add_test(suite, t->pName, t->pTestFunc)) {
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int ran, failed;
+
+	if (CU_initialize_registry() != CUE_SUCCESS) {
+		fprintf(stderr, "keel-unit-tests: %s\n", CU_get_error_msg());
+		return 2;
+	}
+	if (!register_suites(argc > 1 ? argv[1] : NULL)) {
+		fprintf(stderr, "keel-unit-tests: %s\n", CU_get_error_msg());
+		CU_cleanup_registry();
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	ran = CU_get_number_of_tests_run();
+	failed = CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed() +
+		 (CU_get_number_of_failures() ? 1 : 0);
+	CU_cleanup_registry();
+	printf("\n");
+	if (ran == 0) {
+		fprintf(stderr, "keel-unit-tests: no tests ran%s%s\n",
+			argc > 1 ? " - no suite is named " : "", argc > 1 ? argv[1] : "");
+		return 1;
+	}
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/unit.h - the suites main.c registers, and helpers they share.
+ *
+ * One suite per module, named after it, defined in tests/unit/<dir>/test_<module>.c.
+ */
+#ifndef KEEL_TESTS_UNIT_H
+#define KEEL_TESTS_UNIT_H
+
+#include <stdlib.h>
+#include <string.h>
+#include <CUnit/CUnit.h>
+#include <keel/bootinfo.h>
+#include <keel/types.h>
+
+extern CU_SuiteInfo bootmod_suite;
+extern CU_SuiteInfo crash_test_suite;
+extern CU_SuiteInfo elf_suite;
+extern CU_SuiteInfo heap_suite;
+extern CU_SuiteInfo log_suite;
+extern CU_SuiteInfo memmap_suite;
+extern CU_SuiteInfo options_suite;
+extern CU_SuiteInfo page_alloc_suite;
+extern CU_SuiteInfo panic_suite;
+extern CU_SuiteInfo spinlock_suite;
+extern CU_SuiteInfo symbols_suite;
+extern CU_SuiteInfo format_suite;
+extern CU_SuiteInfo acpi_suite;
+extern CU_SuiteInfo insn_suite;
+extern CU_SuiteInfo multiboot_suite;
+
+/* A struct boot_info on the heap (too big for the stack), for the suites
+ * that build one; their init and cleanup functions. */
+extern struct boot_info *unit_bi;
+int unit_bootinfo_alloc(void);
+int unit_bootinfo_free(void);
+
+/* Per-test set-up for suites that need nothing but a fresh fake arch. */
+void unit_reset(void);
+
+/*
+ * A heap copy of exactly @len bytes (free() it): a parser handed this
+ * instead of a larger buffer makes AddressSanitizer report any read past
+ * the end of its input.
+ */
+static inline void *exact_copy(const void *src, size_t len)
+{
+	void *p = malloc(len ? len : 1);
+
+	if (p && len) {
+		memcpy(p, src, len);
+	}
+	return p;
+}
+
+/* A small deterministic generator for randomized tests (64-bit LCG). */
+static inline uint32_t unit_rand(uint64_t *state)
+{
+	*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*state >> 33);
+}
+
+#endif
