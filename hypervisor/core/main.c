@@ -4,6 +4,7 @@
  * hypervisor with every CPU online and virtualization proven by a guest.
  */
 #include <arch/arch.h>
+#include <keel/bootcfg.h>
 #include <keel/bootinfo.h>
 #include <keel/elf.h>
 #include <keel/heap.h>
@@ -40,6 +41,57 @@ static void check_memory(const struct boot_info *bi)
 			     "Keel needs at least %u MiB (in QEMU: -m 2G)",
 			     (unsigned long long)mib, KEEL_MIN_RAM_MIB);
 	}
+}
+
+static bool module_exists(const char *name, const void *ctx)
+{
+	return bootmod_find(ctx, name) != NULL;
+}
+
+static void report_config_problem(const char *msg, const void *ctx)
+{
+	log_warn("%s", msg);
+}
+
+/*
+ * Read the boot configuration (module config.dtb) if there is one, and
+ * report the domains it describes. Starting them comes with the domain
+ * builder; until then this validates the configuration at boot.
+ */
+static void read_boot_config(const struct boot_info *bi, struct bootcfg *cfg)
+{
+	const struct boot_module *m = bootmod_find(bi, BOOTCFG_MODULE_NAME);
+	struct bootcfg_env env = {
+		.module_exists = module_exists,
+		.report = report_config_problem,
+		.memory_budget_mib = (page_alloc_free_count() << PAGE_SHIFT) >> 20,
+		.cpu_count = arch_cpu_count(),
+		.ctx = bi,
+	};
+	unsigned long flags;
+	bool ok;
+
+	if (!m) {
+		log_info("boot config: no '%s' module; no boot-time domains", BOOTCFG_MODULE_NAME);
+		return;
+	}
+	flags = arch_irq_save();	/* libfdt uses the red zone: no interrupts */
+	ok = bootcfg_parse(arch_phys_to_virt(m->base), m->size, &env, cfg);
+	arch_irq_restore(flags);
+	if (!ok) {
+		log_err("boot config: '%s' is unusable (see above); no boot-time domains",
+			BOOTCFG_MODULE_NAME);
+		return;
+	}
+	for (unsigned int i = 0; i < cfg->domain_count; i++) {
+		const struct domain_spec *s = &cfg->domains[i];
+
+		log_info("boot config: domain '%s': %llu MiB, %u vCPU(s), weight %u, kernel '%s', "
+			 "%u device(s)%s", s->name, (unsigned long long)s->memory_mib, s->vcpus,
+			 s->weight, s->kernel, s->device_count, s->skipped ? " - SKIPPED" : "");
+	}
+	log_info("boot config: %u domain(s) described, %u problem(s)", cfg->domain_count,
+		 cfg->problems);
 }
 
 static void run_probe_guest(const struct boot_info *bi)
@@ -79,6 +131,8 @@ static void run_probe_guest(const struct boot_info *bi)
 		 (unsigned long long)free_before);
 }
 
+static struct bootcfg boot_config;
+
 void keel_main(struct boot_info *bi)
 {
 	unsigned int cpus;
@@ -108,6 +162,7 @@ void keel_main(struct boot_info *bi)
 		halt_cleanly("hardware virtualization is not available (see above)");
 	}
 	run_probe_guest(bi);
+	read_boot_config(bi, &boot_config);
 
 	log_info("pages: %llu free of %llu, heap holds %llu",
 		 (unsigned long long)page_alloc_free_count(),

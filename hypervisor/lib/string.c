@@ -103,3 +103,59 @@ char *strchr(const char *s, int c)
 		}
 	}
 }
+
+void *memchr(const void *s, int c, size_t n)
+{
+	const unsigned char *p = s;
+
+	for (; n; n--, p++) {
+		if (*p == (unsigned char)c) {
+			return (void *)(uintptr_t)p;
+		}
+	}
+	return NULL;
+}
+
+char *strrchr(const char *s, int c)
+{
+	const char *last = NULL;
+
+	for (;; s++) {
+		if (*s == (char)c) {
+			last = s;
+		}
+		if (!*s) {
+			return (char *)(uintptr_t)last;
+		}
+	}
+}
+
+/* Base 0 (auto), 8, 10 or 16; no locale, no errno: enough for libfdt. */
+unsigned long strtoul(const char *s, char **end, int base)
+{
+	unsigned long v = 0;
+
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+	} else if (base == 0) {
+		base = (s[0] == '0') ? 8 : 10;
+	}
+	for (;; s++) {
+		int d = (*s >= '0' && *s <= '9') ? *s - '0' :
+			(*s >= 'a' && *s <= 'z') ? *s - 'a' + 10 :
+			(*s >= 'A' && *s <= 'Z') ? *s - 'A' + 10 : 99;
+
+		if (d >= base) {
+			break;
+		}
+		v = v * (unsigned long)base + (unsigned long)d;
+	}
+	if (end) {
+		*end = (char *)(uintptr_t)s;
+	}
+	return v;
+}

@@ -43,6 +43,9 @@ void percpu_load(struct percpu *cpu)
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
 	__asm__ volatile("ltr %w0" : : "r"((uint16_t)GDT_TSS));
 	wrmsr(MSR_GS_BASE, (uintptr_t)cpu);
+	/* A canary no attacker can predict from the image: TSC-derived. */
+	cpu->tls[5] = (rdtsc() * 0x9e3779b97f4a7c15ull) | 0xff;	/* low byte non-zero */
+	wrmsr(MSR_FS_BASE, (uintptr_t)cpu->tls);
 }
 
 /* One stack: a guard page (unmapped) followed by @size bytes. */

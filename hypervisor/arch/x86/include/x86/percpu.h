@@ -44,6 +44,12 @@ struct percpu {
 	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 	struct tss tss __attribute__((aligned(16)));
 
+	/*
+	 * FS base points here: the stack-protector canary that prebuilt
+	 * libraries (libfdt) read from %fs:0x28 is tls[5].
+	 */
+	uint64_t tls[6];
+
 	/* Timer calibration self-test: ticks seen by this CPU. */
 	volatile uint64_t timer_ticks;
 

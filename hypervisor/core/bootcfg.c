@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core/bootcfg.c - reads the boot configuration device tree (libfdt) into
+ * domain specifications, checking every property (docs/boot-config.md).
+ *
+ * The blob is operator input: nothing in it is trusted. Each problem is
+ * reported as "config: <node>: property '<name>': <what>" and makes its
+ * domain skipped; other domains are unaffected, except frontends whose
+ * backend domain was skipped. libfdt does all the reading of the blob.
+ */
+#include <libfdt.h>
+#include <keel/bootcfg.h>
+#include <keel/format.h>
+#include <keel/string.h>
+#include <public/keel/control.h>
+#include <public/keel/io/device.h>
+
+#define MSG_MAX		256
+#define ALL_CPUS	UINT64_MAX
+#define MAX_WEIGHT	65535
+
+struct parser {
+	const void *fdt;
+	const struct bootcfg_env *env;
+	struct bootcfg *out;
+	/* Device backends as read, resolved once every domain is known. */
+	uint32_t phandles[BOOTCFG_MAX_DOMAINS][BOOTCFG_MAX_DEVICES];
+};
+
+static const struct {
+	const char *name;
+	uint32_t cap;
+} cap_names[] = {
+	{ "control", KEEL_CAP_CONTROL },
+	{ "create", KEEL_CAP_CREATE },
+	{ "backend-console", KEEL_CAP_BACKEND_CONSOLE },
+	{ "backend-block", KEEL_CAP_BACKEND_BLOCK },
+	{ "backend-net", KEEL_CAP_BACKEND_NET },
+	{ "console", KEEL_CAP_CONSOLE },
+	{ "log", KEEL_CAP_LOG },
+};
+
+static const struct {
+	const char *name;
+	uint32_t device_class;
+	uint32_t backend_cap;
+} class_names[] = {
+	{ "console", KEEL_IO_CLASS_CONSOLE, KEEL_CAP_BACKEND_CONSOLE },
+	{ "block", KEEL_IO_CLASS_BLOCK, KEEL_CAP_BACKEND_BLOCK },
+	{ "net", KEEL_IO_CLASS_NET, KEEL_CAP_BACKEND_NET },
+};
+
+static const char *const domain_props[] = {
+	"domain-name", "memory-mib", "vcpus", "cpu-affinity", "weight", "cap-percent",
+	"kernel", "initrd", "cmdline", "capabilities", "console", "phandle",
+	"linux,phandle",
+};
+
+static const char *const device_props[] = { "class", "backend", "phandle", "linux,phandle" };
+
+static void report(struct parser *p, const char *path, const char *prop,
+		   const char *what, bool skips)
+{
+	char msg[MSG_MAX];
+
+	if (prop) {
+		format(msg, sizeof(msg), "config: %s: property '%s': %s%s", path, prop,
+		       what, skips ? "; domain skipped" : "");
+	} else {
+		format(msg, sizeof(msg), "config: %s: %s%s", path, what,
+		       skips ? "; domain skipped" : "");
+	}
+	p->out->problems++;
+	p->env->report(msg, p->env->ctx);
+}
+
+/* Report a problem with @spec and mark it skipped; returns false. */
+static bool reject(struct parser *p, struct domain_spec *spec, const char *prop,
+		   const char *what)
+{
+	report(p, spec->path, prop, what, !spec->skipped);
+	spec->skipped = true;
+	return false;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(name, list[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A property that must be one NUL-terminated string of at most @max - 1 bytes. */
+static bool get_string(struct parser *p, struct domain_spec *spec, int node,
+		       const char *prop, char *dst, size_t max, bool required)
+{
+	int len;
+	const char *v = fdt_getprop(p->fdt, node, prop, &len);
+
+	if (!v) {
+		return required ? reject(p, spec, prop, "missing (required)") : true;
+	}
+	if (len < 1 || v[len - 1] != '\0' || strnlen(v, (size_t)len) != (size_t)len - 1) {
+		return reject(p, spec, prop, "must be a single string");
+	}
+	if ((size_t)len > max) {
+		return reject(p, spec, prop, "too long");
+	}
+	memcpy(dst, v, (size_t)len);
+	return true;
+}
+
+/* A property that must be one 32-bit cell in [lo, hi]. */
+static bool get_u32(struct parser *p, struct domain_spec *spec, int node,
+		    const char *prop, uint32_t lo, uint32_t hi, uint32_t *dst,
+		    bool required)
+{
+	char what[MSG_MAX];
+	int len;
+	const fdt32_t *v = fdt_getprop(p->fdt, node, prop, &len);
+	uint32_t x;
+
+	if (!v) {
+		return required ? reject(p, spec, prop, "missing (required)") : true;
+	}
+	if (len != (int)sizeof(*v)) {
+		return reject(p, spec, prop, "must be one 32-bit number, e.g. <1>");
+	}
+	x = fdt32_to_cpu(*v);
+	if (x < lo || x > hi) {
+		format(what, sizeof(what), "%u is out of range (%u..%u)", x, lo, hi);
+		return reject(p, spec, prop, what);
+	}
+	*dst = x;
+	return true;
+}
+
+static bool check_module(struct parser *p, struct domain_spec *spec,
+			 const char *prop, const char *name)
+{
+	char what[MSG_MAX];
+
+	if (!name[0] || p->env->module_exists(name, p->env->ctx)) {
+		return true;
+	}
+	format(what, sizeof(what), "no boot module named '%s'", name);
+	return reject(p, spec, prop, what);
+}
+
+static bool parse_caps(struct parser *p, struct domain_spec *spec, int node)
+{
+	char what[MSG_MAX];
+	int count = fdt_stringlist_count(p->fdt, node, "capabilities");
+
+	if (count == -FDT_ERR_NOTFOUND) {
+		return true;
+	}
+	if (count < 0) {
+		return reject(p, spec, "capabilities", "must be a list of strings");
+	}
+	for (int i = 0; i < count; i++) {
+		const char *s = fdt_stringlist_get(p->fdt, node, "capabilities", i, NULL);
+		size_t j = 0;
+
+		while (s && j < ARRAY_SIZE(cap_names) && strcmp(s, cap_names[j].name) != 0) {
+			j++;
+		}
+		if (!s || j == ARRAY_SIZE(cap_names)) {
+			format(what, sizeof(what), "unknown capability '%s' (known: control, create, "
+			       "backend-console, backend-block, backend-net, console, log)",
+			       s ? s : "?");
+			return reject(p, spec, "capabilities", what);
+		}
+		spec->caps |= cap_names[j].cap;
+	}
+	return true;
+}
+
+static bool parse_affinity(struct parser *p, struct domain_spec *spec, int node)
+{
+	char what[MSG_MAX];
+	int len;
+	const fdt32_t *v = fdt_getprop(p->fdt, node, "cpu-affinity", &len);
+
+	spec->affinity = ALL_CPUS;
+	if (!v) {
+		return true;
+	}
+	if (len <= 0 || len % (int)sizeof(*v) != 0) {
+		return reject(p, spec, "cpu-affinity", "must be a list of CPU numbers, e.g. <0 1>");
+	}
+	spec->affinity = 0;
+	for (int i = 0; i < len / (int)sizeof(*v); i++) {
+		uint32_t cpu = fdt32_to_cpu(v[i]);
+
+		if (cpu >= p->env->cpu_count || cpu >= 64) {
+			format(what, sizeof(what), "CPU %u does not exist (this machine has %u)",
+			       cpu, p->env->cpu_count);
+			return reject(p, spec, "cpu-affinity", what);
+		}
+		spec->affinity |= (uint64_t)1 << cpu;
+	}
+	return true;
+}
+
+static bool parse_console(struct parser *p, struct domain_spec *spec, int node)
+{
+	char mode[16] = "";
+
+	if (!get_string(p, spec, node, "console", mode, sizeof(mode), false)) {
+		return false;
+	}
+	if (mode[0] && strcmp(mode, "serial") != 0 && strcmp(mode, "none") != 0) {
+		return reject(p, spec, "console", "must be \"serial\" or \"none\"");
+	}
+	spec->console_input = (strcmp(mode, "serial") == 0);
+	return true;
+}
+
+static bool check_known_props(struct parser *p, struct domain_spec *spec,
+			      int node, const char *const *known, size_t n,
+			      const char *where)
+{
+	char what[MSG_MAX];
+	int prop;
+
+	fdt_for_each_property_offset(prop, p->fdt, node) {
+		const char *name;
+
+		if (!fdt_getprop_by_offset(p->fdt, prop, &name, NULL) || !name) {
+			return reject(p, spec, NULL, "unreadable property");
+		}
+		if (!in_list(name, known, n)) {
+			format(what, sizeof(what), "unknown %s property", where);
+			return reject(p, spec, name, what);
+		}
+	}
+	return true;
+}
+
+/* Devices are checked against their backends once every domain is read. */
+static bool parse_device(struct parser *p, struct domain_spec *spec, int node,
+			 struct bootcfg_device *dev, uint32_t *backend_phandle)
+{
+	char cls[16] = "", what[MSG_MAX], path[BOOTCFG_PATH_MAX];
+	const char *name = fdt_get_name(p->fdt, node, NULL);
+	const fdt32_t *ref;
+	size_t i;
+	int len;
+
+	format(path, sizeof(path), "%s/devices/%s", spec->path, name ? name : "?");
+	if (!check_known_props(p, spec, node, device_props, ARRAY_SIZE(device_props), "device")) {
+		return false;
+	}
+	if (!get_string(p, spec, node, "class", cls, sizeof(cls), true)) {
+		return false;
+	}
+	for (i = 0; i < ARRAY_SIZE(class_names) && strcmp(cls, class_names[i].name) != 0; i++) {
+	}
+	if (i == ARRAY_SIZE(class_names)) {
+		format(what, sizeof(what), "device %s: unknown class '%s' (console, block, net)",
+		       path, cls);
+		return reject(p, spec, "class", what);
+	}
+	ref = fdt_getprop(p->fdt, node, "backend", &len);
+	if (!ref || len != (int)sizeof(*ref)) {
+		format(what, sizeof(what), "device %s: must be one reference to a domain, "
+		       "e.g. <&storage>", path);
+		return reject(p, spec, "backend", what);
+	}
+	format(dev->name, sizeof(dev->name), "%s", name ? name : "?");
+	dev->device_class = class_names[i].device_class;
+	*backend_phandle = fdt32_to_cpu(*ref);
+	return true;
+}
+
+static bool parse_devices(struct parser *p, struct domain_spec *spec, int node,
+			  uint32_t *backend_phandles)
+{
+	int devices = fdt_subnode_offset(p->fdt, node, "devices"), dev;
+
+	if (devices < 0) {
+		return true;
+	}
+	fdt_for_each_subnode(dev, p->fdt, devices) {
+		if (spec->device_count == BOOTCFG_MAX_DEVICES) {
+			return reject(p, spec, NULL, "too many devices (at most 8)");
+		}
+		if (!parse_device(p, spec, dev, &spec->devices[spec->device_count],
+				  &backend_phandles[spec->device_count])) {
+			return false;
+		}
+		spec->device_count++;
+	}
+	return true;
+}
+
+static void default_name(struct domain_spec *spec, const char *node_name)
+{
+	size_t n = 0;
+
+	while (node_name[n] && node_name[n] != '@' && n + 1 < sizeof(spec->name)) {
+		spec->name[n] = node_name[n];
+		n++;
+	}
+	spec->name[n] = '\0';
+}
+
+static bool parse_domain(struct parser *p, int node, struct domain_spec *spec,
+			 uint32_t *backend_phandles)
+{
+	const char *node_name = fdt_get_name(p->fdt, node, NULL);
+	uint32_t mib = 0;
+	bool ok;
+
+	format(spec->path, sizeof(spec->path), "/domains/%s", node_name ? node_name : "?");
+	default_name(spec, node_name ? node_name : "");
+	spec->vcpus = 1;
+	spec->weight = BOOTCFG_DEFAULT_WEIGHT;
+	spec->phandle = fdt_get_phandle(p->fdt, node);
+
+	/* Stops at the first problem: one report per broken domain. */
+	ok = check_known_props(p, spec, node, domain_props, ARRAY_SIZE(domain_props),
+			       "domain") &&
+	     get_string(p, spec, node, "domain-name", spec->name, sizeof(spec->name), false) &&
+	     get_u32(p, spec, node, "memory-mib", 1, 1u << 20, &mib, true) &&
+	     get_u32(p, spec, node, "vcpus", 1, BOOTCFG_MAX_VCPUS, &spec->vcpus, false) &&
+	     parse_affinity(p, spec, node) &&
+	     get_u32(p, spec, node, "weight", 1, MAX_WEIGHT, &spec->weight, false) &&
+	     get_u32(p, spec, node, "cap-percent", 0, 100 * spec->vcpus, &spec->cap_percent,
+		     false) &&
+	     get_string(p, spec, node, "kernel", spec->kernel, sizeof(spec->kernel), true) &&
+	     check_module(p, spec, "kernel", spec->kernel) &&
+	     get_string(p, spec, node, "initrd", spec->initrd, sizeof(spec->initrd), false) &&
+	     check_module(p, spec, "initrd", spec->initrd) &&
+	     get_string(p, spec, node, "cmdline", spec->cmdline, sizeof(spec->cmdline), false) &&
+	     parse_caps(p, spec, node) && parse_console(p, spec, node) &&
+	     parse_devices(p, spec, node, backend_phandles);
+	spec->memory_mib = mib;
+	return ok;
+}
+
+static int find_by_phandle(const struct bootcfg *cfg, uint32_t phandle)
+{
+	for (unsigned int i = 0; phandle && i < cfg->domain_count; i++) {
+		if (cfg->domains[i].phandle == phandle) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Resolve device backends; a frontend of a skipped backend is skipped too. */
+static void link_devices(struct parser *p)
+{
+	struct bootcfg *cfg = p->out;
+	char what[MSG_MAX];
+	bool changed = true;
+
+	for (unsigned int i = 0; i < cfg->domain_count; i++) {
+		struct domain_spec *spec = &cfg->domains[i];
+
+		for (unsigned int d = 0; !spec->skipped && d < spec->device_count; d++) {
+			int b = find_by_phandle(cfg, p->phandles[i][d]);
+			size_t c = 0;
+
+			while (class_names[c].device_class != spec->devices[d].device_class) {
+				c++;
+			}
+			if (b < 0 || (unsigned int)b == i) {
+				format(what, sizeof(what), "device '%s': %s", spec->devices[d].name,
+				       b < 0 ? "does not refer to a domain under /domains"
+					     : "a domain cannot be its own backend");
+				reject(p, spec, "backend", what);
+			} else if (!(cfg->domains[b].caps & class_names[c].backend_cap)) {
+				format(what, sizeof(what), "device '%s': domain '%s' lacks the "
+				       "'backend-%s' capability", spec->devices[d].name,
+				       cfg->domains[b].name, class_names[c].name);
+				reject(p, spec, "backend", what);
+			} else {
+				spec->devices[d].backend = (unsigned int)b;
+			}
+		}
+	}
+	while (changed) {
+		changed = false;
+		for (unsigned int i = 0; i < cfg->domain_count; i++) {
+			struct domain_spec *spec = &cfg->domains[i];
+
+			for (unsigned int d = 0; !spec->skipped && d < spec->device_count; d++) {
+				const struct domain_spec *be = &cfg->domains[spec->devices[d].backend];
+
+				if (be->skipped) {
+					format(what, sizeof(what), "device '%s': its backend domain '%s' "
+					       "was skipped", spec->devices[d].name, be->name);
+					reject(p, spec, "backend", what);
+					changed = true;
+				}
+			}
+		}
+	}
+}
+
+/* Names unique, and memory within the budget (in order of appearance). */
+static void check_totals(struct parser *p)
+{
+	struct bootcfg *cfg = p->out;
+	uint64_t left = p->env->memory_budget_mib;
+	char what[MSG_MAX];
+
+	for (unsigned int i = 0; i < cfg->domain_count; i++) {
+		struct domain_spec *spec = &cfg->domains[i];
+
+		for (unsigned int j = 0; !spec->skipped && j < i; j++) {
+			if (!cfg->domains[j].skipped && strcmp(cfg->domains[j].name, spec->name) == 0) {
+				format(what, sizeof(what), "'%s' is already the name of %s",
+				       spec->name, cfg->domains[j].path);
+				reject(p, spec, "domain-name", what);
+			}
+		}
+		if (spec->skipped) {
+			continue;
+		}
+		if (spec->memory_mib > left) {
+			format(what, sizeof(what), "%llu MiB requested but only %llu MiB are left",
+			       (unsigned long long)spec->memory_mib, (unsigned long long)left);
+			reject(p, spec, "memory-mib", what);
+			continue;
+		}
+		left -= spec->memory_mib;
+	}
+}
+
+static bool check_root(struct parser *p, size_t size)
+{
+	int len;
+	const fdt32_t *version;
+
+	if (size < sizeof(struct fdt_header) || fdt_check_header(p->fdt) != 0 ||
+	    fdt_totalsize(p->fdt) > size) {
+		report(p, "/", NULL, "not a valid device tree blob (compile it with dtc)", false);
+		return false;
+	}
+	if (fdt_node_check_compatible(p->fdt, 0, "keel,boot-config") != 0) {
+		report(p, "/", "compatible", "must be \"keel,boot-config\"", false);
+		return false;
+	}
+	version = fdt_getprop(p->fdt, 0, "keel,config-version", &len);
+	if (!version || len != 4 || fdt32_to_cpu(*version) != BOOTCFG_VERSION) {
+		report(p, "/", "keel,config-version", "must be <1>", false);
+		return false;
+	}
+	return true;
+}
+
+bool bootcfg_parse(const void *blob, size_t size, const struct bootcfg_env *env,
+		   struct bootcfg *out)
+{
+	struct parser p = { .fdt = blob, .env = env, .out = out };
+	int domains, node;
+
+	memset(out, 0, sizeof(*out));
+	if (!check_root(&p, size)) {
+		return false;
+	}
+	domains = fdt_path_offset(blob, "/domains");
+	if (domains < 0) {
+		report(&p, "/", NULL, "no /domains node", false);
+		return false;
+	}
+	fdt_for_each_subnode(node, blob, domains) {
+		if (out->domain_count == BOOTCFG_MAX_DOMAINS) {
+			report(&p, "/domains", NULL, "more than 16 domains; the rest are ignored", false);
+			break;
+		}
+		parse_domain(&p, node, &out->domains[out->domain_count],
+			     p.phandles[out->domain_count]);
+		out->domain_count++;
+	}
+	link_devices(&p);
+	check_totals(&p);
+	return true;
+}
