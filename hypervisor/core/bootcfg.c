@@ -353,7 +353,10 @@ static int find_by_phandle(const struct bootcfg *cfg, uint32_t phandle)
 	return -1;
 }
 
-/* Resolve device backends; a frontend of a skipped backend is skipped too. */
+/*
+ * Resolve device backends; a frontend of a skipped backend is skipped too
+ * (its capabilities may not even have been read, so that is the report).
+ */
 static void link_devices(struct parser *p)
 {
 	struct bootcfg *cfg = p->out;
@@ -375,7 +378,8 @@ static void link_devices(struct parser *p)
 				       b < 0 ? "does not refer to a domain under /domains"
 					     : "a domain cannot be its own backend");
 				reject(p, spec, "backend", what);
-			} else if (!(cfg->domains[b].caps & class_names[c].backend_cap)) {
+			} else if (!cfg->domains[b].skipped &&
+				   !(cfg->domains[b].caps & class_names[c].backend_cap)) {
 				format(what, sizeof(what), "device '%s': domain '%s' lacks the "
 				       "'backend-%s' capability", spec->devices[d].name,
 				       cfg->domains[b].name, class_names[c].name);

@@ -19,6 +19,7 @@ static CU_SuiteInfo *const suites[] = {
 	&crash_test_suite,
 	&memmap_suite,
 	&bootmod_suite,
+	&bootcfg_suite,
 	&options_suite,
 	&page_alloc_suite,
 	&heap_suite,

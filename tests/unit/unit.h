@@ -13,6 +13,7 @@
 #include <keel/bootinfo.h>
 #include <keel/types.h>
 
+extern CU_SuiteInfo bootcfg_suite;
 extern CU_SuiteInfo bootmod_suite;
 extern CU_SuiteInfo crash_test_suite;
 extern CU_SuiteInfo elf_suite;
