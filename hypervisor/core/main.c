@@ -8,6 +8,7 @@
 #include <keel/bootinfo.h>
 #include <keel/elf.h>
 #include <keel/heap.h>
+#include <keel/image.h>
 #include <keel/log.h>
 #include <keel/main.h>
 #include <keel/options.h>
@@ -99,7 +100,7 @@ static void run_probe_guest(const struct boot_info *bi)
 	const struct boot_module *m;
 	struct elf_image elf;
 	uint64_t free_before;
-	const void *image;
+	struct image image;
 	const char *why;
 
 	if (strcmp(options.probe_guest, "none") == 0) {
@@ -113,13 +114,17 @@ static void run_probe_guest(const struct boot_info *bi)
 			     options.probe_guest, options.probe_guest,
 			     options.probe_guest, options.probe_guest);
 	}
-	image = arch_phys_to_virt(m->base);
-	if (elf_parse(image, m->size, &elf, &why) != ELF_OK) {
+	if (!image_open(arch_phys_to_virt(m->base), m->size, &image, &why) ||
+	    elf_parse(image.data, image.size, &elf, &why) != ELF_OK) {
 		halt_cleanly("boot module '%s' (%llu bytes) is not a usable guest image: %s",
 			     m->name, (unsigned long long)m->size, why);
 	}
+	if (image.was_gzip) {
+		log_info("probe guest: inflated '%s' from %llu to %zu bytes", m->name,
+			 (unsigned long long)m->size, image.size);
+	}
 	free_before = page_alloc_free_count();
-	if (arch_run_probe_guest(image, &elf) != 0) {
+	if (arch_run_probe_guest(image.data, &elf) != 0) {
 		verdict_report(VERDICT_FAILURE, "probe guest '%s' failed (see above)", m->name);
 		arch_cpu_halt();
 	}
@@ -129,6 +134,7 @@ static void run_probe_guest(const struct boot_info *bi)
 	}
 	log_info("probe guest: destroyed, free pages back to %llu",
 		 (unsigned long long)free_before);
+	image_close(&image);
 }
 
 static struct bootcfg boot_config;

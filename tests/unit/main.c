@@ -23,6 +23,7 @@ static CU_SuiteInfo *const suites[] = {
 	&options_suite,
 	&page_alloc_suite,
 	&heap_suite,
+	&image_suite,
 	&elf_suite,
 	&multiboot_suite,
 	&acpi_suite,

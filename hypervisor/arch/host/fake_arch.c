@@ -338,6 +338,16 @@ size_t arch_backtrace(uintptr_t *pcs, size_t max)
 	return 1;
 }
 
+unsigned long arch_fpu_begin(void)
+{
+	return arch_irq_save();
+}
+
+void arch_fpu_end(unsigned long flags)
+{
+	arch_irq_restore(flags);
+}
+
 void arch_debug_exit(unsigned int code)
 {
 	fake.debug_exits++;

@@ -87,6 +87,21 @@ paddr_t arch_virt_to_phys(const void *va)
 	return (uintptr_t)va;
 }
 
+unsigned long arch_fpu_begin(void)
+{
+	unsigned long flags = arch_irq_save();
+
+	__asm__ volatile("fxsave64 %0" : "=m"(this_cpu()->fpu_save));
+	__asm__ volatile("fninit");
+	return flags;
+}
+
+void arch_fpu_end(unsigned long flags)
+{
+	__asm__ volatile("fxrstor64 %0" : : "m"(this_cpu()->fpu_save));
+	arch_irq_restore(flags);
+}
+
 void arch_debug_exit(unsigned int code)
 {
 	outl(QEMU_DEBUG_EXIT_PORT, code);

@@ -69,6 +69,15 @@ int arch_virt_enable(void);
  */
 int arch_run_probe_guest(const void *image, const struct elf_image *elf);
 
+/*
+ * Bracket calls into prebuilt libraries that use FPU/SIMD registers (zlib's
+ * inflate uses SSE): arch_fpu_begin() turns interrupts off and saves the
+ * FPU state of whatever ran before; arch_fpu_end() restores both. Keel's
+ * own code never touches those registers. Not nestable.
+ */
+unsigned long arch_fpu_begin(void);
+void arch_fpu_end(unsigned long flags);
+
 /* Walk the current call stack: fills up to @max return addresses. */
 size_t arch_backtrace(uintptr_t *pcs, size_t max);
 

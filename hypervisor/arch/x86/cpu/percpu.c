@@ -44,6 +44,12 @@ void percpu_load(struct percpu *cpu)
 	__asm__ volatile("ltr %w0" : : "r"((uint16_t)GDT_TSS));
 	wrmsr(MSR_GS_BASE, (uintptr_t)cpu);
 	/* A canary no attacker can predict from the image: TSC-derived. */
+	/*
+	 * SSE usable (CR4.OSFXSR, OSXMMEXCPT; CR0.MP, not EM) so that FXSAVE
+	 * works and library code may use SSE between arch_fpu_begin/end.
+	 */
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
 	cpu->tls[5] = (rdtsc() * 0x9e3779b97f4a7c15ull) | 0xff;	/* low byte non-zero */
 	wrmsr(MSR_FS_BASE, (uintptr_t)cpu->tls);
 }

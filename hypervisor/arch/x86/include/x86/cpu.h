@@ -106,10 +106,14 @@ static inline void invlpg(uintptr_t va)
 #define RFLAGS_IF		(1ull << 9)
 
 #define CR0_PE			(1ull << 0)
+#define CR0_MP			(1ull << 1)
+#define CR0_EM			(1ull << 2)
 #define CR0_ET			(1ull << 4)
 #define CR0_WP			(1ull << 16)
 #define CR0_PG			(1ull << 31)
 #define CR4_PAE			(1ull << 5)
 #define CR4_PGE			(1ull << 7)
+#define CR4_OSFXSR		(1ull << 9)
+#define CR4_OSXMMEXCPT		(1ull << 10)
 
 #endif

@@ -50,6 +50,9 @@ struct percpu {
 	 */
 	uint64_t tls[6];
 
+	/* FPU/SSE state saved around library code (arch_fpu_begin). */
+	uint8_t fpu_save[512] __attribute__((aligned(16)));
+
 	/* Timer calibration self-test: ticks seen by this CPU. */
 	volatile uint64_t timer_ticks;
 
