@@ -2,9 +2,15 @@
 /* core/elf.c - parses and validates ELF executables without trusting them. */
 #include <keel/elf.h>
 #include <keel/string.h>
+#include <public/keel/start_info.h>
 
 #define PT_LOAD		1
+#define PT_NOTE		4
 #define ET_EXEC		2
+
+/* Xen's PVH entry note, which stock Linux and FreeBSD kernels carry. */
+#define XEN_NOTE_NAME		"Xen"
+#define XEN_ELFNOTE_PHYS32_ENTRY	18
 
 /* Little-endian field reads, so the parser works on any host byte order. */
 static uint64_t rd(const uint8_t *p, unsigned int bytes)
@@ -58,6 +64,71 @@ static enum elf_error add_segment(struct elf_image *img, const uint8_t *ph,
 	return ELF_OK;
 }
 
+static bool name_is(const uint8_t *name, uint32_t namesz, const char *want)
+{
+	size_t len = strlen(want);
+
+	return namesz == len + 1 && memcmp(name, want, len) == 0 && name[len] == '\0';
+}
+
+/* Read the notes Keel knows from one note's name, type and descriptor. */
+static enum elf_error read_note(struct elf_image *img, const uint8_t *name,
+				uint32_t namesz, uint32_t type, const uint8_t *desc,
+				uint32_t descsz, const char **why)
+{
+	if (name_is(name, namesz, KEEL_ELFNOTE_NAME) && type == KEEL_ELFNOTE_ENTRY) {
+		if (descsz != 16 || rd(desc + 12, 4) != 0) {
+			return fail(why, "malformed Keel entry note", ELF_BAD_NOTE);
+		}
+		img->has_keel_entry = true;
+		img->keel_entry = rd(desc, 8);
+		img->keel_entry_mode = (uint32_t)rd(desc + 8, 4);
+	} else if (name_is(name, namesz, KEEL_ELFNOTE_NAME) && type == KEEL_ELFNOTE_ABI) {
+		if (descsz != 8 || rd(desc + 4, 4) != 0) {
+			return fail(why, "malformed Keel ABI note", ELF_BAD_NOTE);
+		}
+		img->has_keel_abi = true;
+		img->abi_major = (uint16_t)rd(desc, 2);
+		img->abi_minor = (uint16_t)rd(desc + 2, 2);
+	} else if (name_is(name, namesz, XEN_NOTE_NAME) && type == XEN_ELFNOTE_PHYS32_ENTRY) {
+		if (descsz != 4 && descsz != 8) {
+			return fail(why, "malformed PVH entry note", ELF_BAD_NOTE);
+		}
+		img->has_pvh_entry = true;
+		img->pvh_entry = (uint32_t)rd(desc, 4);
+	}
+	return ELF_OK;
+}
+
+/* Walk the notes in [offset, offset + size), 4-byte aligned as in ELF. */
+static enum elf_error read_notes(struct elf_image *img, const uint8_t *p,
+				 size_t size, uint64_t offset, uint64_t len,
+				 const char **why)
+{
+	enum elf_error e;
+
+	if (offset > size || len > size - offset) {
+		return fail(why, "truncated: a note segment extends past the end", ELF_TRUNCATED);
+	}
+	while (len >= 12) {
+		const uint8_t *n = p + offset;
+		uint64_t namesz = rd(n, 4), descsz = rd(n + 4, 4);
+		uint64_t name_len = ALIGN_UP(namesz, 4), desc_len = ALIGN_UP(descsz, 4);
+
+		if (name_len > len - 12 || desc_len > len - 12 - name_len) {
+			return fail(why, "malformed note: sizes exceed the note segment", ELF_BAD_NOTE);
+		}
+		e = read_note(img, n + 12, (uint32_t)namesz, (uint32_t)rd(n + 8, 4),
+			      n + 12 + name_len, (uint32_t)descsz, why);
+		if (e != ELF_OK) {
+			return e;
+		}
+		offset += 12 + name_len + desc_len;
+		len -= 12 + name_len + desc_len;
+	}
+	return ELF_OK;
+}
+
 enum elf_error elf_parse(const void *image, size_t size, struct elf_image *out,
 			 const char **why)
 {
@@ -97,11 +168,16 @@ enum elf_error elf_parse(const void *image, size_t size, struct elf_image *out,
 	}
 	for (uint64_t i = 0; i < phnum; i++) {
 		const uint8_t *ph = p + phoff + i * phentsize;
+		uint64_t type = rd(ph, 4);
 
-		if (rd(ph, 4) != PT_LOAD) {
+		if (type == PT_NOTE) {
+			e = read_notes(out, p, size, rd(ph + (w ? 8 : 4), w ? 8 : 4),
+				       rd(ph + (w ? 32 : 16), w ? 8 : 4), why);
+		} else if (type == PT_LOAD) {
+			e = add_segment(out, ph, size, why);
+		} else {
 			continue;
 		}
-		e = add_segment(out, ph, size, why);
 		if (e != ELF_OK) {
 			return e;
 		}

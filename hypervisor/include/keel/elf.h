@@ -27,6 +27,15 @@ struct elf_image {
 	unsigned int segment_count;
 	struct elf_segment segments[ELF_MAX_SEGMENTS];
 	uint64_t lowest, highest;	/* guest-physical span of all segments */
+
+	/* Entry notes (docs/abi/boot.md), from PT_NOTE segments. */
+	bool has_keel_entry;
+	uint64_t keel_entry;		/* guest-physical entry point */
+	uint32_t keel_entry_mode;	/* KEEL_ENTRY_MODE_* */
+	bool has_keel_abi;
+	uint16_t abi_major, abi_minor;	/* the ABI the image was built for */
+	bool has_pvh_entry;
+	uint32_t pvh_entry;		/* Xen PVH 32-bit entry (XEN_ELFNOTE_PHYS32_ENTRY) */
 };
 
 enum elf_error {
@@ -37,6 +46,7 @@ enum elf_error {
 	ELF_BAD_HEADER,		/* inconsistent program header table */
 	ELF_BAD_SEGMENT,	/* filesz > memsz, overflow, too many segments */
 	ELF_NO_SEGMENTS,	/* nothing to load */
+	ELF_BAD_NOTE,		/* a note Keel reads is malformed */
 };
 
 /* Parse and validate; on error, *why (if given) says what is wrong. */

@@ -11,6 +11,7 @@
 
 #define PT_LOAD		1
 #define PT_NOTE		4
+#define PT_GNU_STACK	0x6474e551u	/* neither loaded nor read */
 #define IMG_MAX		2048
 #define IMG_SIZE	0x1c0u	/* the standard image ends with its last segment */
 
@@ -75,6 +76,28 @@ static void build(bool is64)
 	set_ph(1, PT_NOTE, 0x180, 0, 0x10, 0x10);
 	set_ph(2, PT_LOAD, 0x180, 0x200000, 0x40, 0x1000);
 	memset(img + 0x100, 0x90, 0xc0);
+	memset(img + 0x180, 0, 12);	/* the note segment: one empty note */
+}
+
+/* Append a note at @at (4-byte aligned); returns the offset after it. */
+static unsigned int put_note(unsigned int at, const char *name, uint32_t type,
+			     const void *desc, uint32_t descsz)
+{
+	uint32_t namesz = (uint32_t)strlen(name) + 1;
+
+	put(at, namesz, 4);
+	put(at + 4, descsz, 4);
+	put(at + 8, type, 4);
+	memcpy(img + at + 12, name, namesz);
+	at += 12 + ALIGN_UP(namesz, 4u);
+	memcpy(img + at, desc, descsz);
+	return at + ALIGN_UP(descsz, 4u);
+}
+
+/* Make the note segment span [0x180, end) of notes just written there. */
+static void note_segment_to(unsigned int end)
+{
+	set_ph(1, PT_NOTE, 0x180, 0, end - 0x180, end - 0x180);
 }
 
 static enum elf_error parse_n(size_t size, struct elf_image *out, const char **why)
@@ -296,8 +319,8 @@ static void test_nothing_to_load(void)
 {
 	for (int w = 0; w < 2; w++) {
 		build(w);
-		put(ph(0), PT_NOTE, 4);
-		put(ph(2), PT_NOTE, 4);
+		put(ph(0), PT_GNU_STACK, 4);
+		put(ph(2), PT_GNU_STACK, 4);
 		CU_ASSERT_EQUAL(parse(), ELF_NO_SEGMENTS);
 		build(w);
 		set_ph(0, PT_LOAD, 0x100, 0x100000, 0, 0);
@@ -347,6 +370,92 @@ static void test_mutated_images_are_safe(void)
 	}
 }
 
+static const uint8_t entry_desc[16] = {
+	0x00, 0x10, 0x10, 0, 0, 0, 0, 0,	/* entry 0x101000 */
+	1, 0, 0, 0,				/* KEEL_ENTRY_MODE_LONG64 */
+	0, 0, 0, 0,				/* flags MBZ */
+};
+static const uint8_t abi_desc[8] = { 1, 0, 3, 0, 0, 0, 0, 0 };	/* 1.3 */
+static const uint8_t pvh_desc[4] = { 0x00, 0x00, 0x20, 0x01 };	/* 0x1200000 */
+
+static void test_entry_notes(void)
+{
+	struct elf_image out;
+	const char *why;
+	unsigned int end;
+
+	for (int is64 = 0; is64 < 2; is64++) {
+		build(is64);
+		end = put_note(0x180, "GNU", 3, "abcd", 4);	/* others are skipped */
+		end = put_note(end, "Keel", 1, entry_desc, sizeof(entry_desc));
+		end = put_note(end, "Keel", 2, abi_desc, sizeof(abi_desc));
+		end = put_note(end, "Xen", 18, pvh_desc, sizeof(pvh_desc));
+		note_segment_to(end);
+		CU_ASSERT_FATAL(end >= IMG_SIZE && end <= IMG_MAX);
+		CU_ASSERT_EQUAL_FATAL(parse_n(end, &out, &why), ELF_OK);
+		CU_ASSERT_TRUE(out.has_keel_entry);
+		CU_ASSERT_EQUAL(out.keel_entry, 0x101000);
+		CU_ASSERT_EQUAL(out.keel_entry_mode, 1);
+		CU_ASSERT_TRUE(out.has_keel_abi);
+		CU_ASSERT_EQUAL(out.abi_major, 1);
+		CU_ASSERT_EQUAL(out.abi_minor, 3);
+		CU_ASSERT_TRUE(out.has_pvh_entry);
+		CU_ASSERT_EQUAL(out.pvh_entry, 0x1200000);
+	}
+	build(true);
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_OK);
+	CU_ASSERT_FALSE(out.has_keel_entry);
+	CU_ASSERT_FALSE(out.has_keel_abi);
+	CU_ASSERT_FALSE(out.has_pvh_entry);
+}
+
+static void test_bad_notes(void)
+{
+	struct elf_image out;
+	const char *why;
+	uint8_t bad_entry[16];
+	unsigned int end;
+
+	/* Entry note with flags set, and of the wrong size. */
+	build(true);
+	memcpy(bad_entry, entry_desc, sizeof(bad_entry));
+	bad_entry[12] = 1;
+	note_segment_to(put_note(0x180, "Keel", 1, bad_entry, sizeof(bad_entry)));
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_BAD_NOTE);
+	build(true);
+	note_segment_to(put_note(0x180, "Keel", 1, entry_desc, 12));
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_BAD_NOTE);
+	build(true);
+	note_segment_to(put_note(0x180, "Keel", 2, abi_desc, 4));
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_BAD_NOTE);
+	build(true);
+	note_segment_to(put_note(0x180, "Xen", 18, pvh_desc, 2));
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_BAD_NOTE);
+
+	/* Name and descriptor sizes that run past the segment. */
+	build(true);
+	end = put_note(0x180, "Keel", 1, entry_desc, sizeof(entry_desc));
+	put(0x180 + 4, 0xfffffff0u, 4);
+	note_segment_to(end);
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_BAD_NOTE);
+	build(true);
+	put(0x180, 0xffffffffu, 4);
+	note_segment_to(0x180 + 16);
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_BAD_NOTE);
+
+	/* A note segment past the end of the file. */
+	build(true);
+	set_ph(1, PT_NOTE, 0x180, 0, 0x100, 0x100);
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_TRUNCATED);
+	/* A name that is not NUL-terminated where its size says. */
+	build(true);
+	end = put_note(0x180, "Keel", 1, entry_desc, sizeof(entry_desc));
+	img[0x180 + 12 + 4] = 'X';
+	note_segment_to(end);
+	CU_ASSERT_EQUAL(parse_n(IMG_SIZE, &out, &why), ELF_OK);
+	CU_ASSERT_FALSE(out.has_keel_entry);
+}
+
 static CU_TestInfo elf_tests[] = {
 	{ "valid ELF32 and ELF64 images", test_valid_images },
 	{ "larger program header entries", test_larger_program_header_entries },
@@ -360,6 +469,8 @@ static CU_TestInfo elf_tests[] = {
 	{ "nothing to load", test_nothing_to_load },
 	{ "why is optional", test_why_is_optional },
 	{ "mutated images are safe", test_mutated_images_are_safe },
+	{ "Keel and PVH entry notes", test_entry_notes },
+	{ "malformed notes", test_bad_notes },
 	CU_TEST_INFO_NULL,
 };
 
