@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <CUnit/Basic.h>
+#include <keel/page_alloc.h>
 #include "fake_arch.h"
 #include "unit.h"
 
@@ -43,6 +44,23 @@ int unit_bootinfo_free(void)
 	free(unit_bi);
 	unit_bi = NULL;
 	return 0;
+}
+
+int unit_page_alloc_init(void)
+{
+	struct boot_info *bi = calloc(1, sizeof(*bi));
+	bool ok;
+
+	if (!bi) {
+		return -1;
+	}
+	fake_arch_reset();
+	fake_ram_reset();
+	bi->regions[0] = (struct mem_region){ MiB(1), MiB(63), MEM_USABLE };
+	bi->region_count = 1;
+	ok = page_alloc_init(bi);
+	free(bi);
+	return ok ? 0 : -1;
 }
 
 void unit_reset(void)

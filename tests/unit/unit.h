@@ -37,6 +37,12 @@ extern struct boot_info *unit_bi;
 int unit_bootinfo_alloc(void);
 int unit_bootinfo_free(void);
 
+/*
+ * Suite init for suites on the page allocator: fresh fake arch and RAM, and
+ * the allocator over 63 MiB of it from 1 MiB. Returns 0 or -1 (CUnit).
+ */
+int unit_page_alloc_init(void);
+
 /* Per-test set-up for suites that need nothing but a fresh fake arch. */
 void unit_reset(void);
 

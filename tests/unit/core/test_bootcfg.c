@@ -459,44 +459,33 @@ static void test_truncated_blob(void)
 	}
 }
 
-static void test_wrong_root(void)
+/* Parse a tree with just a root node; false is the expected outcome. */
+static bool parse_bare_root(const char *compatible, uint32_t version)
 {
 	void *copy;
+	bool ok;
 
 	CU_ASSERT_EQUAL_FATAL(fdt_create(blob, sizeof(blob)), 0);
 	fdt_finish_reservemap(blob);
 	fdt_begin_node(blob, "");
-	fdt_property_string(blob, "compatible", "other,thing");
+	fdt_property_string(blob, "compatible", compatible);
+	fdt_property_u32(blob, "keel,config-version", version);
 	fdt_end_node(blob);
 	fdt_finish(blob);
 	copy = exact_copy(blob, fdt_totalsize(blob));
-	CU_ASSERT_FALSE(bootcfg_parse(copy, fdt_totalsize(blob), &env, &cfg));
+	ok = bootcfg_parse(copy, fdt_totalsize(blob), &env, &cfg);
+	free(copy);
+	return ok;
+}
+
+static void test_wrong_root(void)
+{
+	CU_ASSERT_FALSE(parse_bare_root("other,thing", 1));
 	CU_ASSERT_TRUE(reported("property 'compatible': must be \"keel,boot-config\""));
-	free(copy);
-
-	fdt_create(blob, sizeof(blob));
-	fdt_finish_reservemap(blob);
-	fdt_begin_node(blob, "");
-	fdt_property_string(blob, "compatible", "keel,boot-config");
-	fdt_property_u32(blob, "keel,config-version", 2);
-	fdt_end_node(blob);
-	fdt_finish(blob);
-	copy = exact_copy(blob, fdt_totalsize(blob));
-	CU_ASSERT_FALSE(bootcfg_parse(copy, fdt_totalsize(blob), &env, &cfg));
+	CU_ASSERT_FALSE(parse_bare_root("keel,boot-config", 2));
 	CU_ASSERT_TRUE(reported("property 'keel,config-version': must be <1>"));
-	free(copy);
-
-	fdt_create(blob, sizeof(blob));
-	fdt_finish_reservemap(blob);
-	fdt_begin_node(blob, "");
-	fdt_property_string(blob, "compatible", "keel,boot-config");
-	fdt_property_u32(blob, "keel,config-version", 1);
-	fdt_end_node(blob);
-	fdt_finish(blob);
-	copy = exact_copy(blob, fdt_totalsize(blob));
-	CU_ASSERT_FALSE(bootcfg_parse(copy, fdt_totalsize(blob), &env, &cfg));
+	CU_ASSERT_FALSE(parse_bare_root("keel,boot-config", 1));
 	CU_ASSERT_TRUE(reported("config: /: no /domains node"));
-	free(copy);
 }
 
 static CU_TestInfo tests[] = {

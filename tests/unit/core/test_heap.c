@@ -19,19 +19,7 @@ static uint64_t free_at_start;
 
 static int init(void)
 {
-	struct boot_info *bi = calloc(1, sizeof(*bi));
-	bool ok;
-
-	if (!bi) {
-		return -1;
-	}
-	fake_arch_reset();
-	fake_ram_reset();
-	bi->regions[0] = (struct mem_region){ MiB(1), MiB(63), MEM_USABLE };
-	bi->region_count = 1;
-	ok = page_alloc_init(bi);
-	free(bi);
-	return ok && heap_page_count() == 0 ? 0 : -1;
+	return unit_page_alloc_init() == 0 && heap_page_count() == 0 ? 0 : -1;
 }
 
 static void setup(void)

@@ -21,19 +21,9 @@ static size_t gz_len;
 
 static int init(void)
 {
-	struct boot_info *bi = calloc(1, sizeof(*bi));
 	z_stream zs = { 0 };
-	bool ok;
+	bool ok = unit_page_alloc_init() == 0;
 
-	if (!bi) {
-		return -1;
-	}
-	fake_arch_reset();
-	fake_ram_reset();
-	bi->regions[0] = (struct mem_region){ MiB(1), MiB(63), MEM_USABLE };
-	bi->region_count = 1;
-	ok = page_alloc_init(bi);
-	free(bi);
 	/* Compressible but not trivial content. */
 	for (size_t i = 0; i < PLAIN_SIZE; i++) {
 		plain[i] = (uint8_t)((i * 7) ^ (i >> 5));
