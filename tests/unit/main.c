@@ -24,6 +24,7 @@ static CU_SuiteInfo *const suites[] = {
 	&options_suite,
 	&page_alloc_suite,
 	&heap_suite,
+	&evtchn_suite,
 	&image_suite,
 	&elf_suite,
 	&multiboot_suite,

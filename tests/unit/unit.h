@@ -17,6 +17,7 @@ extern CU_SuiteInfo bootcfg_suite;
 extern CU_SuiteInfo bootmod_suite;
 extern CU_SuiteInfo crash_test_suite;
 extern CU_SuiteInfo elf_suite;
+extern CU_SuiteInfo evtchn_suite;
 extern CU_SuiteInfo heap_suite;
 extern CU_SuiteInfo image_suite;
 extern CU_SuiteInfo log_suite;
