@@ -21,6 +21,7 @@ static CU_SuiteInfo *const suites[] = {
 	&memmap_suite,
 	&bootmod_suite,
 	&bootcfg_suite,
+	&domain_suite,
 	&options_suite,
 	&page_alloc_suite,
 	&heap_suite,

@@ -15,6 +15,7 @@
 
 extern CU_SuiteInfo bootcfg_suite;
 extern CU_SuiteInfo bootmod_suite;
+extern CU_SuiteInfo domain_suite;
 extern CU_SuiteInfo crash_test_suite;
 extern CU_SuiteInfo elf_suite;
 extern CU_SuiteInfo evtchn_suite;

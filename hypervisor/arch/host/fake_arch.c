@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <public/keel/errno.h>
 #include "fake_arch.h"
 
 const char arch_name[] = "host";
@@ -48,6 +49,8 @@ void fake_arch_reset(void)
 	fake = (struct fake_arch){
 		.cpu_count = 1,
 		.start_cpus_result = 1,
+		.p2m_set_fail_after = -1,
+		.vcpu_create_fail_after = -1,
 	};
 	fake_halt_jmp = NULL;
 	fake_console_clear();
@@ -336,6 +339,56 @@ size_t arch_backtrace(uintptr_t *pcs, size_t max)
 	}
 	pcs[0] = (uintptr_t)__builtin_return_address(0);
 	return 1;
+}
+
+int arch_domain_create(struct domain *d)
+{
+	if (fake.domain_create_fails) {
+		return -KEEL_ENOMEM;
+	}
+	fake.arch_domains++;
+	return 0;
+}
+
+void arch_domain_destroy(struct domain *d)
+{
+	fake.arch_domains--;
+}
+
+int arch_vcpu_create(struct vcpu *v)
+{
+	if (fake.vcpu_create_fail_after == 0) {
+		return -KEEL_ENOMEM;
+	}
+	if (fake.vcpu_create_fail_after > 0) {
+		fake.vcpu_create_fail_after--;
+	}
+	fake.arch_vcpus++;
+	return 0;
+}
+
+void arch_vcpu_destroy(struct vcpu *v)
+{
+	fake.arch_vcpus--;
+}
+
+int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
+		 uint32_t rights)
+{
+	if (fake.p2m_set_fail_after == 0) {
+		return -KEEL_ENOMEM;
+	}
+	if (fake.p2m_set_fail_after > 0) {
+		fake.p2m_set_fail_after--;
+	}
+	fake.p2m_pages += (uint64_t)1 << order;
+	fake.p2m_large_sets += (order != 0);
+	return 0;
+}
+
+void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order)
+{
+	fake.p2m_pages -= (uint64_t)1 << order;
 }
 
 unsigned long arch_fpu_begin(void)

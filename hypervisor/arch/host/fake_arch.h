@@ -33,6 +33,10 @@ struct fake_arch {
 	unsigned int start_cpus_result;	/* arch_start_cpus(), default 1 */
 	int virt_enable_result;		/* arch_virt_enable(), default 0 */
 	int probe_guest_result;		/* arch_run_probe_guest(), default 0 */
+	int p2m_set_fail_after;		/* arch_p2m_set() fails once this many
+					 * more succeeded; -1 (default): never */
+	bool domain_create_fails;	/* arch_domain_create() says ENOMEM */
+	int vcpu_create_fail_after;	/* like p2m_set_fail_after */
 
 	/* Recorded by the fake. */
 	bool irqs_off;			/* after arch_irq_save(), until restored */
@@ -48,6 +52,10 @@ struct fake_arch {
 	unsigned int virt_enables;
 	unsigned int probe_guest_runs;
 	size_t console_dropped;		/* bytes past FAKE_CONSOLE_SIZE */
+	int arch_domains;		/* live arch domain states */
+	int arch_vcpus;			/* live arch vCPU states */
+	uint64_t p2m_pages;		/* pages mirrored now (set minus cleared) */
+	unsigned int p2m_large_sets;	/* 2 MiB mappings mirrored */
 };
 
 extern struct fake_arch fake;

@@ -14,7 +14,9 @@
 #include <keel/types.h>
 
 struct boot_info;
+struct domain;
 struct elf_image;
+struct vcpu;
 
 /* Name of the architecture, for the banner ("x86_64"). */
 extern const char arch_name[];
@@ -68,6 +70,29 @@ int arch_virt_enable(void);
  * (reason logged). Frees everything it allocated.
  */
 int arch_run_probe_guest(const void *image, const struct elf_image *elf);
+
+/*
+ * Domains (core/domain.c). The architecture keeps its own per-domain and
+ * per-vCPU state behind d->arch and v->arch: second-stage page tables,
+ * address-space ids, saved guest state. create returns 0 or -KEEL_ENOMEM
+ * and leaves nothing behind on failure; destroy frees everything create
+ * and the p2m calls allocated.
+ */
+int arch_domain_create(struct domain *d);
+void arch_domain_destroy(struct domain *d);
+int arch_vcpu_create(struct vcpu *v);
+void arch_vcpu_destroy(struct vcpu *v);
+
+/*
+ * Mirror a change of the core's p2m (core/guest_memory.c) into the
+ * second-stage tables: map 2^@order pages from @gfn to @pa with @rights
+ * (GUEST_READ/WRITE/EXEC), or remove them. @order is 0 or 9 (2 MiB).
+ * Called with the domain's memory lock held. set returns 0 or
+ * -KEEL_ENOMEM (the core then undoes its own change).
+ */
+int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
+		 uint32_t rights);
+void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order);
 
 /*
  * Bracket calls into prebuilt libraries that use FPU/SIMD registers (zlib's

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keel/domain.h - domains and their vCPUs: identity, lifecycle, references.
+ *
+ * Domain ids start at 1 and are never reused while Keel runs (the ABI's
+ * promise, docs/abi/README.md). A domain is found by id in O(1): it lives
+ * in slot (domid % DOMAIN_SLOTS), and creation skips ids whose slot is
+ * taken. Lookups take a reference; the domain's memory is freed when it
+ * is destroyed and the last reference is gone.
+ *
+ * Lifecycle: created PAUSED -> RUNNING <-> PAUSED; RUNNING -> SHUTDOWN
+ * (the guest asked, with a reason) ; any -> DYING (destroy) -> gone.
+ */
+#ifndef KEEL_DOMAIN_H
+#define KEEL_DOMAIN_H
+
+#include <keel/guest_memory.h>
+#include <keel/spinlock.h>
+#include <keel/types.h>
+
+#define DOMAIN_SLOTS		256	/* live domains at most */
+#define DOMAIN_NAME_MAX		32	/* with the NUL, as in the control ABI */
+#define DOMAIN_MAX_VCPUS	64
+
+enum domain_state {
+	DOMAIN_PAUSED,		/* created, or paused: no vCPU runs */
+	DOMAIN_RUNNING,
+	DOMAIN_SHUTDOWN,	/* the guest shut down; waits to be destroyed */
+	DOMAIN_DYING,		/* being destroyed; lookups fail */
+};
+
+struct vcpu {
+	struct domain *domain;		/* (c) */
+	uint32_t id;			/* (c) index in domain->vcpus */
+	void *arch;			/* (c) the architecture's per-vCPU state */
+};
+
+struct domain {
+	uint32_t domid;			/* (c) */
+	char name[DOMAIN_NAME_MAX];	/* (c) unique among live domains */
+	uint32_t caps;			/* (c) KEEL_CAP_* */
+	uint32_t creator;		/* (c) domid that created it; 0: Keel */
+	struct spinlock lock;		/* guards state and shutdown_reason */
+	enum domain_state state;
+	uint32_t shutdown_reason;	/* KEEL_SHUTDOWN_* once SHUTDOWN */
+	uint32_t refs;			/* atomic; the table holds one while live */
+	struct guest_memory mem;
+	uint32_t vcpu_count;		/* (c) */
+	struct vcpu *vcpus[DOMAIN_MAX_VCPUS];	/* (c) */
+	void *arch;			/* (c) the architecture's per-domain state */
+};
+/* (c): set by domain_create(), constant afterwards. */
+
+struct domain_params {
+	const char *name;
+	uint32_t caps;
+	uint32_t creator;
+	uint32_t vcpu_count;		/* 1 .. DOMAIN_MAX_VCPUS */
+	uint64_t max_pages;		/* RAM limit */
+};
+
+/*
+ * Create a PAUSED domain with its vCPUs (no memory yet). Returns 0 and the
+ * domain with a reference for the caller, or -KEEL_EINVAL (bad name or
+ * vCPU count), -KEEL_EEXIST (name in use), -KEEL_ENOSPC (no free slot),
+ * -KEEL_ENOMEM.
+ */
+int domain_create(const struct domain_params *params, struct domain **out);
+
+/* A reference to a live (not DYING) domain, or NULL. */
+struct domain *domain_get(uint32_t domid);
+void domain_ref(struct domain *d);
+void domain_put(struct domain *d);
+
+/* State changes. Return 0 or -KEEL_EBUSY when the state does not allow it. */
+int domain_pause(struct domain *d);
+int domain_unpause(struct domain *d);
+int domain_shutdown(struct domain *d, uint32_t reason);
+
+/*
+ * Destroy: the domain leaves the table at once (lookups fail, its name is
+ * free again); its memory and vCPUs go when the last reference does.
+ * Returns 0 or -KEEL_EBUSY if it is already dying.
+ */
+int domain_destroy(struct domain *d);
+
+/* Up to @max live domain ids, ascending; returns how many were written. */
+unsigned int domain_list(uint32_t *ids, unsigned int max);
+
+/* Live domains right now. */
+unsigned int domain_count(void);
+
+#endif
