@@ -3,7 +3,8 @@
  * svm/npt.c - builds and tears down nested page tables (4-level, 4 KiB).
  *
  * Nested walks are user-mode accesses, so every entry carries the U bit.
- * Large pages come with the core's domain memory work (issue 4).
+ * Leaves are 4 KiB, or 2 MiB (PS at level 1) where the core's p2m maps an
+ * aligned 2 MiB chunk.
  */
 #include <arch/arch.h>
 #include <keel/page_alloc.h>
@@ -25,12 +26,16 @@ bool npt_init(struct npt *npt)
 	return npt->root != 0;
 }
 
-/* The 4 KiB entry for @gpa; tables are created (and counted) if @created. */
-static uint64_t *leaf(paddr_t root, uint64_t gpa, uint64_t *created)
+/*
+ * The entry for @gpa at @depth (0: 4 KiB leaf, 1: 2 MiB leaf); tables are
+ * created (and counted) if @created. NULL if a table is missing or a 2 MiB
+ * leaf is in the way.
+ */
+static uint64_t *entry_at(paddr_t root, uint64_t gpa, int depth, uint64_t *created)
 {
 	paddr_t table = root;
 
-	for (int level = 3; level > 0; level--) {
+	for (int level = 3; level > depth; level--) {
 		uint64_t *e = &table_at(table)[(gpa >> (12 + 9 * level)) & 0x1ff];
 
 		if (!(*e & PTE_P)) {
@@ -41,26 +46,39 @@ static uint64_t *leaf(paddr_t root, uint64_t gpa, uint64_t *created)
 			}
 			(*created)++;
 			*e = next | PTE_P | PTE_W | PTE_U;
+		} else if (*e & PTE_PS) {
+			return NULL;
 		}
 		table = *e & PTE_ADDR;
 	}
-	return &table_at(table)[(gpa >> 12) & 0x1ff];
+	return &table_at(table)[(gpa >> (12 + 9 * depth)) & 0x1ff];
 }
 
-bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int rights)
+bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int order,
+	     unsigned int rights)
 {
-	uint64_t *e;
+	uint64_t size = PAGE_SIZE << order, *e;
 
-	if (gpa >= GPA_LIMIT || (gpa & ~PAGE_MASK) || (hpa & ~PAGE_MASK)) {
+	if ((order != 0 && order != NPT_LARGE_ORDER) || gpa >= GPA_LIMIT ||
+	    (gpa & (size - 1)) || (hpa & (size - 1))) {
 		return false;
 	}
-	e = leaf(npt->root, gpa, &npt->table_pages);
-	if (!e) {
-		return false;
+	e = entry_at(npt->root, gpa, order ? 1 : 0, &npt->table_pages);
+	if (!e || (order && (*e & PTE_P))) {
+		return false;	/* never drop a table that hangs below */
 	}
-	*e = hpa | PTE_P | PTE_U | ((rights & NPT_WRITE) ? PTE_W : 0) |
+	*e = hpa | PTE_P | PTE_U | (order ? PTE_PS : 0) | ((rights & NPT_WRITE) ? PTE_W : 0) |
 	     ((rights & NPT_EXEC) ? 0 : PTE_NX);
 	return true;
+}
+
+void npt_unmap(struct npt *npt, uint64_t gpa, unsigned int order)
+{
+	uint64_t *e = entry_at(npt->root, gpa, order ? 1 : 0, NULL);
+
+	if (e) {
+		*e = 0;
+	}
 }
 
 bool npt_translate(const struct npt *npt, uint64_t gpa, paddr_t *hpa)
@@ -70,8 +88,17 @@ bool npt_translate(const struct npt *npt, uint64_t gpa, paddr_t *hpa)
 	if (gpa >= GPA_LIMIT) {
 		return false;
 	}
-	e = leaf(npt->root, gpa, NULL);
-	if (!e || !(*e & PTE_P)) {
+	e = entry_at(npt->root, gpa, 0, NULL);
+	if (!e) {
+		/* Perhaps a 2 MiB leaf. */
+		e = entry_at(npt->root, gpa, 1, NULL);
+		if (!e || !(*e & PTE_P) || !(*e & PTE_PS)) {
+			return false;
+		}
+		*hpa = (*e & PTE_ADDR) + (gpa & ((PAGE_SIZE << NPT_LARGE_ORDER) - 1));
+		return true;
+	}
+	if (!(*e & PTE_P)) {
 		return false;
 	}
 	*hpa = (*e & PTE_ADDR) | (gpa & ~PAGE_MASK);
@@ -84,7 +111,8 @@ static void free_level(paddr_t table, int level)
 
 	if (level > 0) {
 		for (unsigned int i = 0; i < ENTRIES; i++) {
-			if (t[i] & PTE_P) {
+			/* Recurse into tables only; a 2 MiB leaf is guest memory. */
+			if ((t[i] & PTE_P) && !(t[i] & PTE_PS)) {
 				free_level(t[i] & PTE_ADDR, level - 1);
 			}
 		}

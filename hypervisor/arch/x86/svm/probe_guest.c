@@ -2,8 +2,9 @@
 /*
  * svm/probe_guest.c - the boot self-test guest: proves the VM-entry path.
  *
- * Runs a small 32-bit test kernel (a boot module, tests/guest/probe) in its
- * own nested-paging space with 2 MiB of RAM. Every I/O port access and
+ * Runs a small 32-bit test kernel (a boot module, tests/guest/probe) as a
+ * domain of its own (core/domain.c) with 2 MiB of RAM, which the p2m maps
+ * as one 2 MiB nested page where the allocator has one. Every I/O port access and
  * VMMCALL exits; Keel handles them and resumes the guest right after the
  * instruction, whose length comes from nrip-save when the CPU has it and
  * from Keel's own decoder when it does not. Port 0xe9 is the guest's
@@ -14,16 +15,15 @@
  * the real hypercall ABI is docs/abi/.
  */
 #include <arch/arch.h>
+#include <keel/domain.h>
 #include <keel/elf.h>
 #include <keel/heap.h>
 #include <keel/log.h>
 #include <keel/page_alloc.h>
 #include <keel/string.h>
 #include <x86/insn.h>
-#include <x86/npt.h>
 #include <x86/percpu.h>
-#include <x86/svm.h>
-#include <x86/vmcb.h>
+#include <x86/svm_domain.h>
 
 #define PROBE_RAM_PAGES		512		/* 2 MiB */
 #define PROBE_MAGIC		0x4b45454cu	/* "KEEL" */
@@ -34,11 +34,10 @@
 #define LINE_MAX		160
 
 struct probe {
-	paddr_t pages[PROBE_RAM_PAGES];
-	struct npt npt;
-	paddr_t vmcb_pa, iopm_pa, msrpm_pa;
+	struct domain *d;
+	struct svm_vcpu *sv;
+	paddr_t iopm_pa, msrpm_pa;
 	struct vmcb *vmcb;
-	struct svm_gprs gprs;
 	unsigned int exits, vmmcalls, outs, ins;
 	bool decoder_used;
 	char line[LINE_MAX];
@@ -47,14 +46,9 @@ struct probe {
 
 static void probe_free(struct probe *p)
 {
-	for (unsigned int i = 0; i < PROBE_RAM_PAGES; i++) {
-		if (p->pages[i]) {
-			page_free(p->pages[i], 1);
-		}
-	}
-	npt_destroy(&p->npt);
-	if (p->vmcb_pa) {
-		page_free(p->vmcb_pa, 1);
+	if (p->d) {
+		domain_destroy(p->d);
+		domain_put(p->d);
 	}
 	if (p->iopm_pa) {
 		page_free(p->iopm_pa, 3);
@@ -68,31 +62,27 @@ static void probe_free(struct probe *p)
 static bool probe_memory(struct probe *p, const void *image,
 			 const struct elf_image *elf)
 {
-	if (!npt_init(&p->npt)) {
+	struct domain_params params = {
+		.name = "probe", .vcpu_count = 1, .max_pages = PROBE_RAM_PAGES,
+	};
+
+	if (domain_create(&params, &p->d) != 0 ||
+	    guest_memory_populate(p->d, 0, PROBE_RAM_PAGES) != 0) {
 		return false;
 	}
-	for (unsigned int i = 0; i < PROBE_RAM_PAGES; i++) {
-		p->pages[i] = page_alloc(1);
-		if (!p->pages[i] ||
-		    !npt_map(&p->npt, (uint64_t)i << PAGE_SHIFT, p->pages[i],
-			     NPT_READ | NPT_WRITE | NPT_EXEC)) {
-			return false;
-		}
-	}
-	/* Copy each segment page by page: guest pages are not contiguous. */
 	for (unsigned int s = 0; s < elf->segment_count; s++) {
 		const struct elf_segment *seg = &elf->segments[s];
 
-		for (uint64_t off = 0; off < seg->filesz;) {
-			uint64_t gpa = seg->paddr + off;
-			uint64_t chunk = MIN(seg->filesz - off, PAGE_SIZE - (gpa & ~PAGE_MASK));
-			uint8_t *dst = arch_phys_to_virt(p->pages[gpa >> PAGE_SHIFT]);
-
-			memcpy(dst + (gpa & ~PAGE_MASK), (const uint8_t *)image + seg->offset + off,
-			       chunk);
-			off += chunk;
+		/* The rest of memsz is already zero: pages come zeroed. */
+		if (guest_copy_to(p->d, seg->paddr, (const uint8_t *)image + seg->offset,
+				  seg->filesz) != 0) {
+			return false;
 		}
 	}
+	p->sv = svm_vcpu(p->d->vcpus[0]);
+	/* 3 table pages: its 2 MiB of RAM is one large nested page. */
+	log_info("probe guest: domain %u, nested page tables use %llu pages",
+		 p->d->domid, (unsigned long long)svm_domain(p->d)->npt.table_pages);
 	return true;
 }
 
@@ -106,15 +96,14 @@ static bool probe_vmcb(struct probe *p, uint32_t entry)
 	struct vmcb_control *c;
 	struct vmcb_save *s;
 
-	p->vmcb_pa = page_alloc(1);
 	p->iopm_pa = page_alloc_range(3, 1, 0);
 	p->msrpm_pa = page_alloc_range(2, 1, 0);
-	if (!p->vmcb_pa || !p->iopm_pa || !p->msrpm_pa) {
+	if (!p->iopm_pa || !p->msrpm_pa) {
 		return false;
 	}
 	memset(arch_phys_to_virt(p->iopm_pa), 0xff, 3 * PAGE_SIZE);	/* all ports exit */
 	memset(arch_phys_to_virt(p->msrpm_pa), 0xff, 2 * PAGE_SIZE);	/* all MSRs exit */
-	p->vmcb = arch_phys_to_virt(p->vmcb_pa);
+	p->vmcb = p->sv->vmcb;
 	c = &p->vmcb->control;
 	s = &p->vmcb->save;
 
@@ -131,7 +120,7 @@ static bool probe_vmcb(struct probe *p, uint32_t entry)
 	c->asid = 1;
 	c->tlb_control = 1;	/* flush this ASID on entry */
 	c->np_control = 1;
-	c->n_cr3 = p->npt.root;
+	c->n_cr3 = svm_domain(p->d)->npt.root;
 
 	/* 32-bit flat protected mode, paging off, interrupts off. */
 	flat_segment(&s->cs, 0x08, 0xc9b);
@@ -158,13 +147,8 @@ static size_t fetch(struct probe *p, uint8_t *buf)
 	uint64_t linear = (p->vmcb->save.cs.base + p->vmcb->save.rip) & 0xffffffffu;
 	size_t n = 0;
 
-	for (; n < INSN_MAX_LEN; n++) {
-		paddr_t hpa;
-
-		if (!npt_translate(&p->npt, linear + n, &hpa)) {
-			break;
-		}
-		buf[n] = *(const uint8_t *)arch_phys_to_virt(hpa);
+	while (n < INSN_MAX_LEN && guest_copy_from(p->d, linear + n, &buf[n], 1) == 0) {
+		n++;
 	}
 	return n;
 }
@@ -213,7 +197,7 @@ static bool handle_vmmcall(struct probe *p)
 	}
 	p->vmmcalls++;
 	p->vmcb->save.rax = (uint32_t)~PROBE_MAGIC;
-	p->gprs.rbx = p->exits;
+	p->sv->gprs.rbx = p->exits;
 	if (!skip_instruction(p)) {
 		return false;
 	}
@@ -299,7 +283,7 @@ static int probe_run(struct probe *p)
 			log_err("probe guest: more than %u exits; stopping it", MAX_EXITS);
 			return -1;
 		}
-		svm_vmrun(&p->gprs, p->vmcb_pa, cpu->svm_host_vmcb_pa);
+		svm_vmrun(&p->sv->gprs, p->sv->vmcb_pa, cpu->svm_host_vmcb_pa);
 		p->vmcb->control.tlb_control = 0;
 		r = handle_exit(p);
 	}

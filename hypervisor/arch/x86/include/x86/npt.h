@@ -13,11 +13,20 @@ struct npt {
 #define NPT_READ	(1u << 0)
 #define NPT_WRITE	(1u << 1)
 #define NPT_EXEC	(1u << 2)
+#define NPT_LARGE_ORDER	9	/* 2 MiB leaves */
 
 bool npt_init(struct npt *npt);
 
-/* Map one 4 KiB guest page. False if out of memory or @gpa is too high. */
-bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int rights);
+/*
+ * Map 2^@order pages (order 0: 4 KiB, NPT_LARGE_ORDER: 2 MiB) at @gpa to
+ * @hpa, both aligned to that size. False if out of memory, misaligned,
+ * @gpa is too high, or a 2 MiB leaf would replace a table.
+ */
+bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int order,
+	     unsigned int rights);
+
+/* Remove a mapping made by npt_map with the same @order. */
+void npt_unmap(struct npt *npt, uint64_t gpa, unsigned int order);
 
 /* Host-physical address behind @gpa, or false if it is not mapped. */
 bool npt_translate(const struct npt *npt, uint64_t gpa, paddr_t *hpa);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * svm/domain.c - the x86/SVM side of domains: nested page tables that
+ * mirror the core's p2m, and a VMCB per vCPU.
+ */
+#include <arch/arch.h>
+#include <keel/guest_memory.h>
+#include <keel/heap.h>
+#include <keel/page_alloc.h>
+#include <public/keel/errno.h>
+#include <x86/svm_domain.h>
+
+int arch_domain_create(struct domain *d)
+{
+	struct svm_domain *sd = heap_alloc(sizeof(*sd));
+
+	if (!sd) {
+		return -KEEL_ENOMEM;
+	}
+	if (!npt_init(&sd->npt)) {
+		heap_free(sd);
+		return -KEEL_ENOMEM;
+	}
+	d->arch = sd;
+	return 0;
+}
+
+void arch_domain_destroy(struct domain *d)
+{
+	struct svm_domain *sd = d->arch;
+
+	if (sd) {
+		npt_destroy(&sd->npt);
+		heap_free(sd);
+		d->arch = NULL;
+	}
+}
+
+int arch_vcpu_create(struct vcpu *v)
+{
+	struct svm_vcpu *sv = heap_alloc(sizeof(*sv));
+
+	if (!sv) {
+		return -KEEL_ENOMEM;
+	}
+	sv->vmcb_pa = page_alloc(1);
+	if (!sv->vmcb_pa) {
+		heap_free(sv);
+		return -KEEL_ENOMEM;
+	}
+	sv->vmcb = arch_phys_to_virt(sv->vmcb_pa);
+	v->arch = sv;
+	return 0;
+}
+
+void arch_vcpu_destroy(struct vcpu *v)
+{
+	struct svm_vcpu *sv = v->arch;
+
+	if (sv) {
+		page_free(sv->vmcb_pa, 1);
+		heap_free(sv);
+		v->arch = NULL;
+	}
+}
+
+static unsigned int npt_rights(uint32_t rights)
+{
+	return ((rights & GUEST_READ) ? NPT_READ : 0) | ((rights & GUEST_WRITE) ? NPT_WRITE : 0) |
+	       ((rights & GUEST_EXEC) ? NPT_EXEC : 0);
+}
+
+int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
+		 uint32_t rights)
+{
+	return npt_map(&svm_domain(d)->npt, gfn << PAGE_SHIFT, pa, order, npt_rights(rights))
+		       ? 0 : -KEEL_ENOMEM;
+}
+
+void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order)
+{
+	npt_unmap(&svm_domain(d)->npt, gfn << PAGE_SHIFT, order);
+}
