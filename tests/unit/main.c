@@ -26,6 +26,7 @@ static CU_SuiteInfo *const suites[] = {
 	&page_alloc_suite,
 	&heap_suite,
 	&evtchn_suite,
+	&sched_suite,
 	&image_suite,
 	&elf_suite,
 	&multiboot_suite,

@@ -26,6 +26,7 @@ extern CU_SuiteInfo memmap_suite;
 extern CU_SuiteInfo options_suite;
 extern CU_SuiteInfo page_alloc_suite;
 extern CU_SuiteInfo panic_suite;
+extern CU_SuiteInfo sched_suite;
 extern CU_SuiteInfo spinlock_suite;
 extern CU_SuiteInfo symbols_suite;
 extern CU_SuiteInfo format_suite;
