@@ -187,26 +187,28 @@ static uint64_t port_bit(uint32_t port)
 	return (uint64_t)1 << (port % 64);
 }
 
-static uint64_t *pending_word(struct evtchn_domain *d, uint32_t port)
+/* The word of @port in its pending (or, with @mask, its mask) bitmap. */
+static uint64_t *bitmap_word(struct evtchn_domain *d, uint32_t port, bool mask)
 {
 	uint32_t q;
 
 	if (port < BASE_PORTS) {
-		return &d->shared->evtchn_pending[port / 64];
+		return mask ? &d->shared->evtchn_mask[port / 64]
+			    : &d->shared->evtchn_pending[port / 64];
 	}
 	q = port - BASE_PORTS;
-	return &d->expand[q / PAGE_PORTS].pending[(q % PAGE_PORTS) / 64];
+	return mask ? &d->expand[q / PAGE_PORTS].mask[(q % PAGE_PORTS) / 64]
+		    : &d->expand[q / PAGE_PORTS].pending[(q % PAGE_PORTS) / 64];
+}
+
+static uint64_t *pending_word(struct evtchn_domain *d, uint32_t port)
+{
+	return bitmap_word(d, port, false);
 }
 
 static uint64_t *mask_word(struct evtchn_domain *d, uint32_t port)
 {
-	uint32_t q;
-
-	if (port < BASE_PORTS) {
-		return &d->shared->evtchn_mask[port / 64];
-	}
-	q = port - BASE_PORTS;
-	return &d->expand[q / PAGE_PORTS].mask[(q % PAGE_PORTS) / 64];
+	return bitmap_word(d, port, true);
 }
 
 static bool port_is_pending(struct evtchn_domain *d, uint32_t port)

@@ -81,30 +81,6 @@ void npt_unmap(struct npt *npt, uint64_t gpa, unsigned int order)
 	}
 }
 
-bool npt_translate(const struct npt *npt, uint64_t gpa, paddr_t *hpa)
-{
-	uint64_t *e;
-
-	if (gpa >= GPA_LIMIT) {
-		return false;
-	}
-	e = entry_at(npt->root, gpa, 0, NULL);
-	if (!e) {
-		/* Perhaps a 2 MiB leaf. */
-		e = entry_at(npt->root, gpa, 1, NULL);
-		if (!e || !(*e & PTE_P) || !(*e & PTE_PS)) {
-			return false;
-		}
-		*hpa = (*e & PTE_ADDR) + (gpa & ((PAGE_SIZE << NPT_LARGE_ORDER) - 1));
-		return true;
-	}
-	if (!(*e & PTE_P)) {
-		return false;
-	}
-	*hpa = (*e & PTE_ADDR) | (gpa & ~PAGE_MASK);
-	return true;
-}
-
 static void free_level(paddr_t table, int level)
 {
 	uint64_t *t = table_at(table);

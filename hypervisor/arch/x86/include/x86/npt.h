@@ -28,9 +28,6 @@ bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int order,
 /* Remove a mapping made by npt_map with the same @order. */
 void npt_unmap(struct npt *npt, uint64_t gpa, unsigned int order);
 
-/* Host-physical address behind @gpa, or false if it is not mapped. */
-bool npt_translate(const struct npt *npt, uint64_t gpa, paddr_t *hpa);
-
 /* Free every table page (not the guest pages they point to). */
 void npt_destroy(struct npt *npt);
 
