@@ -9,10 +9,16 @@
  */
 #include <arch/arch.h>
 #include <keel/domain.h>
+#include <keel/evtchn.h>
 #include <keel/heap.h>
 #include <keel/log.h>
+#include <keel/page_alloc.h>
+#include <keel/panic.h>
 #include <keel/string.h>
+#include <keel/vcpu.h>
+#include <public/keel/control.h>
 #include <public/keel/errno.h>
+#include <public/keel/shared_info.h>
 
 static struct spinlock table_lock = SPINLOCK_INIT;
 static struct domain *slots[DOMAIN_SLOTS];	/* [table_lock] */
@@ -62,36 +68,143 @@ static uint32_t claim_domid(void)
 	return 0;
 }
 
+/*
+ * Event channels reach other domains and vCPUs through the domain and vCPU
+ * layers (keel/evtchn.h).
+ */
+static struct evtchn_domain *evtchn_get_domain(uint32_t domid)
+{
+	struct domain *d = domain_get(domid);
+
+	return d ? d->evtchn : NULL;
+}
+
+static void evtchn_put_domain(struct evtchn_domain *ed)
+{
+	domain_put(evtchn_domain_owner(ed));
+}
+
+static void evtchn_kick_vcpu(struct evtchn_domain *ed, uint32_t vcpu)
+{
+	struct domain *d = evtchn_domain_owner(ed);
+
+	vcpu_upcall_kick(d->vcpus[vcpu]);
+}
+
+static const struct evtchn_env domain_evtchn_env = {
+	.get_domain = evtchn_get_domain,
+	.put_domain = evtchn_put_domain,
+	.kick_vcpu = evtchn_kick_vcpu,
+};
+
+/*
+ * Tear down whatever of @d exists, in the reverse order of build_parts().
+ * Runs when the last reference is gone: no vCPU of @d runs and no
+ * hypercall of @d is under way.
+ */
 static void free_domain(struct domain *d)
 {
+	/* Subsystems first: they may still write guest pages of @d or peers. */
+	if (d->evtchn) {
+		evtchn_domain_destroy(d->evtchn);
+	}
 	for (uint32_t i = 0; i < d->vcpu_count; i++) {
-		if (d->vcpus[i]) {
-			arch_vcpu_destroy(d->vcpus[i]);
-			heap_free(d->vcpus[i]);
+		struct vcpu *v = d->vcpus[i];
+
+		if (!v) {
+			continue;
 		}
+		if (v->state) {
+			vcpu_state_destroy(v);
+		}
+		if (v->sched.group) {
+			/* Offline and off every CPU by now: cannot fail. */
+			int rc = sched_entity_fini(&v->sched);
+
+			ASSERT(rc == 0);
+			(void)rc;
+		}
+		if (v->arch) {
+			arch_vcpu_destroy(v);
+		}
+		heap_free(v);
+	}
+	if (d->sched.weight) {
+		sched_group_fini(&d->sched);
 	}
 	guest_memory_release_all(d);
-	arch_domain_destroy(d);
+	if (d->shared_info_pa) {
+		page_free(d->shared_info_pa, 1);
+	}
+	if (d->arch) {
+		arch_domain_destroy(d);
+	}
 	heap_free(d);
 }
 
 static int create_vcpus(struct domain *d)
 {
+	uint64_t now = arch_time_ns();
+
 	for (uint32_t i = 0; i < d->vcpu_count; i++) {
 		struct vcpu *v = heap_alloc(sizeof(*v));
 
 		if (!v) {
 			return -KEEL_ENOMEM;
 		}
+		memset(v, 0, sizeof(*v));
 		v->domain = d;
 		v->id = i;
+		d->vcpus[i] = v;
 		if (arch_vcpu_create(v) != 0) {
-			heap_free(v);
 			return -KEEL_ENOMEM;
 		}
-		d->vcpus[i] = v;
+		if (sched_entity_init(&v->sched, &d->sched, ~0ull, now) != 0) {
+			return -KEEL_EINVAL;
+		}
+		if (vcpu_state_create(v) != 0) {
+			return -KEEL_ENOMEM;
+		}
 	}
 	return 0;
+}
+
+/* Everything a domain is made of, now that it has its id. */
+static int build_parts(struct domain *d, const struct domain_params *p)
+{
+	struct evtchn_domain_config ec = {
+		.env = &domain_evtchn_env,
+		.owner = d,
+		.domid = d->domid,
+		.vcpu_count = d->vcpu_count,
+		.features = d->features,
+		.caps = d->caps,
+	};
+	int rc;
+
+	rc = arch_domain_create(d);
+	if (rc != 0) {
+		return rc;
+	}
+	d->shared_info_pa = page_alloc(1);
+	if (!d->shared_info_pa) {
+		return -KEEL_ENOMEM;
+	}
+	d->shared_info = arch_phys_to_virt(d->shared_info_pa);
+	d->shared_info->domid = d->domid;
+	d->shared_info->nr_vcpus = d->vcpu_count;
+	ec.shared_info = d->shared_info;
+	if (evtchn_domain_create(&ec, &d->evtchn) != 0) {
+		d->evtchn = NULL;
+		return -KEEL_ENOMEM;
+	}
+	rc = sched_group_init(&d->sched, p->weight ? p->weight : SCHED_WEIGHT_DEFAULT,
+			      p->cap, d->time_origin_ns);
+	if (rc != 0) {
+		return rc;
+	}
+	/* Subsystem parts (grant table, console): each undone in free_domain(). */
+	return create_vcpus(d);
 }
 
 static struct domain *new_domain(const struct domain_params *p)
@@ -101,23 +214,34 @@ static struct domain *new_domain(const struct domain_params *p)
 	if (!d) {
 		return NULL;
 	}
+	memset(d, 0, sizeof(*d));
 	memcpy(d->name, p->name, strlen(p->name) + 1);
 	d->caps = p->caps;
 	d->creator = p->creator;
-	d->state = DOMAIN_PAUSED;
+	d->state = DOMAIN_CREATING;
 	d->refs = 2;	/* the table's and the caller's */
 	d->vcpu_count = p->vcpu_count;
 	d->lock = (struct spinlock)SPINLOCK_INIT;
+	d->time_origin_ns = arch_time_ns();
+	d->features = KEEL_F0_UPCALL_VECTOR | KEEL_F0_EVTCHN_EXPAND | KEEL_F0_DEVICE_TABLE |
+		      ((p->caps & KEEL_CAP_CONTROL) ? KEEL_F0_CONTROL : 0);
 	guest_memory_init(&d->mem, p->max_pages);
-	if (arch_domain_create(d) != 0) {
-		heap_free(d);
-		return NULL;
-	}
-	if (create_vcpus(d) != 0) {
-		free_domain(d);
-		return NULL;
-	}
 	return d;
+}
+
+static bool params_valid(const struct domain_params *p)
+{
+	return name_valid(p->name) && p->vcpu_count >= 1 && p->vcpu_count <= DOMAIN_MAX_VCPUS &&
+	       p->weight <= SCHED_WEIGHT_MAX && p->cap <= SCHED_CAP_MAX;
+}
+
+static void unpublish(struct domain *d)
+{
+	unsigned long flags = spin_lock_irqsave(&table_lock);
+
+	slots[d->domid % DOMAIN_SLOTS] = NULL;
+	live--;
+	spin_unlock_irqrestore(&table_lock, flags);
 }
 
 int domain_create(const struct domain_params *p, struct domain **out)
@@ -125,31 +249,42 @@ int domain_create(const struct domain_params *p, struct domain **out)
 	struct domain *d;
 	unsigned long flags;
 	uint32_t id;
+	int rc;
 
-	if (!name_valid(p->name) || p->vcpu_count == 0 || p->vcpu_count > DOMAIN_MAX_VCPUS) {
+	if (!params_valid(p)) {
 		return -KEEL_EINVAL;
 	}
-	/* Built outside the table lock; published only if the name is free. */
 	d = new_domain(p);
 	if (!d) {
 		return -KEEL_ENOMEM;
 	}
+	/* Reserve the name and the id first: the parts need the id. */
 	flags = spin_lock_irqsave(&table_lock);
 	if (name_in_use(p->name)) {
 		spin_unlock_irqrestore(&table_lock, flags);
-		free_domain(d);
+		heap_free(d);
 		return -KEEL_EEXIST;
 	}
 	id = claim_domid();
 	if (!id) {
 		spin_unlock_irqrestore(&table_lock, flags);
-		free_domain(d);
+		heap_free(d);
 		return -KEEL_ENOSPC;
 	}
 	d->domid = id;
 	slots[id % DOMAIN_SLOTS] = d;
 	live++;
 	spin_unlock_irqrestore(&table_lock, flags);
+
+	rc = build_parts(d, p);
+	if (rc != 0) {
+		unpublish(d);
+		free_domain(d);
+		return rc == -KEEL_EINVAL ? -KEEL_EINVAL : -KEEL_ENOMEM;
+	}
+	flags = spin_lock_irqsave(&d->lock);
+	d->state = DOMAIN_PAUSED;
+	spin_unlock_irqrestore(&d->lock, flags);
 	log_info("domain %u '%s' created: %u vCPU(s), up to %llu MiB", id, d->name,
 		 d->vcpu_count, (unsigned long long)(p->max_pages >> (20 - PAGE_SHIFT)));
 	*out = d;
@@ -167,7 +302,8 @@ struct domain *domain_get(uint32_t domid)
 	unsigned long flags = spin_lock_irqsave(&table_lock);
 
 	d = slots[domid % DOMAIN_SLOTS];
-	if (d && (d->domid != domid || d->state == DOMAIN_DYING)) {
+	if (d && (d->domid != domid || d->state == DOMAIN_DYING ||
+		  d->state == DOMAIN_CREATING)) {
 		d = NULL;
 	}
 	if (d) {
@@ -205,17 +341,33 @@ static int change_state(struct domain *d, enum domain_state from,
 
 int domain_pause(struct domain *d)
 {
-	return change_state(d, DOMAIN_RUNNING, DOMAIN_PAUSED, 0);
+	int rc = change_state(d, DOMAIN_RUNNING, DOMAIN_PAUSED, 0);
+
+	if (rc == 0) {
+		sched_pause(&d->sched, arch_time_ns());
+	}
+	return rc;
 }
 
 int domain_unpause(struct domain *d)
 {
-	return change_state(d, DOMAIN_PAUSED, DOMAIN_RUNNING, 0);
+	int rc = change_state(d, DOMAIN_PAUSED, DOMAIN_RUNNING, 0);
+
+	if (rc == 0) {
+		sched_unpause(&d->sched, arch_time_ns());
+	}
+	return rc;
 }
 
 int domain_shutdown(struct domain *d, uint32_t reason)
 {
-	return change_state(d, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, reason);
+	int rc = change_state(d, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, reason);
+
+	if (rc == 0) {
+		/* Its vCPUs stop; they run again only if it is rebuilt. */
+		sched_pause(&d->sched, arch_time_ns());
+	}
+	return rc;
 }
 
 int domain_destroy(struct domain *d)
@@ -233,6 +385,10 @@ int domain_destroy(struct domain *d)
 	spin_unlock_irqrestore(&table_lock, flags);
 	if (was_dying) {
 		return -KEEL_EBUSY;
+	}
+	/* Off the CPUs: a CPU still running one drops its reference after. */
+	for (uint32_t i = 0; i < d->vcpu_count; i++) {
+		sched_remove(&d->vcpus[i]->sched, arch_time_ns());
 	}
 	log_info("domain %u '%s' destroyed", d->domid, d->name);
 	domain_put(d);	/* the table's reference */

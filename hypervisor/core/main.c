@@ -14,6 +14,7 @@
 #include <keel/options.h>
 #include <keel/page_alloc.h>
 #include <keel/panic.h>
+#include <keel/sched.h>
 #include <keel/string.h>
 #include <keel/version.h>
 
@@ -160,6 +161,9 @@ void keel_main(struct boot_info *bi)
 	arch_setup(bi);
 	cpus = arch_start_cpus();
 	log_info("CPUs online: %u", cpus);
+	if (sched_init(cpus, NULL) != 0) {
+		halt_cleanly("too many CPUs for the scheduler (at most %u)", SCHED_CPUS_MAX);
+	}
 
 	if (options.crash_test[0]) {
 		crash_test_run(options.crash_test);

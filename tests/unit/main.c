@@ -9,6 +9,7 @@
 #include <CUnit/Basic.h>
 #include <keel/page_alloc.h>
 #include "fake_arch.h"
+#include <keel/sched.h>
 #include "unit.h"
 
 static CU_SuiteInfo *const suites[] = {
@@ -69,6 +70,8 @@ int unit_page_alloc_init(void)
 void unit_reset(void)
 {
 	fake_arch_reset();
+	/* Domains need a scheduler for their vCPUs; one CPU, no kicks. */
+	sched_init(1, NULL);
 }
 
 static bool register_suites(const char *only)

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <keel/domain.h>
 #include <public/keel/errno.h>
 #include "fake_arch.h"
 
@@ -347,12 +348,14 @@ int arch_domain_create(struct domain *d)
 		return -KEEL_ENOMEM;
 	}
 	fake.arch_domains++;
+	d->arch = &fake;	/* any non-NULL marker: the core tests for it */
 	return 0;
 }
 
 void arch_domain_destroy(struct domain *d)
 {
 	fake.arch_domains--;
+	d->arch = NULL;
 }
 
 int arch_vcpu_create(struct vcpu *v)
@@ -364,12 +367,14 @@ int arch_vcpu_create(struct vcpu *v)
 		fake.vcpu_create_fail_after--;
 	}
 	fake.arch_vcpus++;
+	v->arch = &fake;
 	return 0;
 }
 
 void arch_vcpu_destroy(struct vcpu *v)
 {
 	fake.arch_vcpus--;
+	v->arch = NULL;
 }
 
 int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,

@@ -15,14 +15,23 @@
 #define KEEL_DOMAIN_H
 
 #include <keel/guest_memory.h>
+#include <keel/sched.h>
 #include <keel/spinlock.h>
 #include <keel/types.h>
+#include <public/keel/abi.h>
 
 #define DOMAIN_SLOTS		256	/* live domains at most */
 #define DOMAIN_NAME_MAX		32	/* with the NUL, as in the control ABI */
 #define DOMAIN_MAX_VCPUS	64
 
+struct console_domain;
+struct vcpu_state;
+struct evtchn_domain;
+struct gnttab_domain;
+struct keel_shared_info;
+
 enum domain_state {
+	DOMAIN_CREATING,	/* id reserved, parts being built; lookups fail */
 	DOMAIN_PAUSED,		/* created, or paused: no vCPU runs */
 	DOMAIN_RUNNING,
 	DOMAIN_SHUTDOWN,	/* the guest shut down; waits to be destroyed */
@@ -33,6 +42,8 @@ struct vcpu {
 	struct domain *domain;		/* (c) */
 	uint32_t id;			/* (c) index in domain->vcpus */
 	void *arch;			/* (c) the architecture's per-vCPU state */
+	struct sched_entity sched;	/* its scheduler state (core/sched.c) */
+	struct vcpu_state *state;	/* (c) the vCPU layer's (core/vcpu.c) */
 };
 
 struct domain {
@@ -45,8 +56,18 @@ struct domain {
 	uint32_t shutdown_reason;	/* KEEL_SHUTDOWN_* once SHUTDOWN */
 	uint32_t refs;			/* atomic; the table holds one while live */
 	struct guest_memory mem;
+	struct keel_shared_info *shared_info;	/* (c) Keel's page for the domain */
+	paddr_t shared_info_pa;			/* (c) */
+	struct evtchn_domain *evtchn;		/* (c) its ports (core/evtchn.c) */
+	struct gnttab_domain *gnttab;		/* (c) grants and maps (core/grant_table.c) */
+	struct console_domain *console;	/* (c) hypervisor console (core/console.c) */
 	uint32_t vcpu_count;		/* (c) */
 	struct vcpu *vcpus[DOMAIN_MAX_VCPUS];	/* (c) */
+	struct sched_group sched;	/* its share of the CPUs */
+	uint64_t time_origin_ns;	/* (c) arch_time_ns() at creation: system time 0 */
+	uint32_t features;		/* (c) feature word 0 (KEEL_F0_*) it may use */
+	bool identified;		/* KEEL_HC_IDENTIFY succeeded (atomic) */
+	struct keel_identity identity;	/* [lock] the last identity record */
 	void *arch;			/* (c) the architecture's per-domain state */
 };
 /* (c): set by domain_create(), constant afterwards. */
@@ -57,6 +78,10 @@ struct domain_params {
 	uint32_t creator;
 	uint32_t vcpu_count;		/* 1 .. DOMAIN_MAX_VCPUS */
 	uint64_t max_pages;		/* RAM limit */
+	uint32_t weight;		/* scheduler weight; 0: SCHED_WEIGHT_DEFAULT */
+	uint32_t cap;			/* CPU cap in percent of one CPU; 0: none */
+	uint32_t max_grant_frames;	/* 0: the default */
+	uint32_t max_maps;		/* grant maps it may hold; 0: the default */
 };
 
 /*

@@ -38,6 +38,12 @@ struct guest_memory {
 
 struct domain;
 
+/* Whether [gpa, gpa + len) lies within one 4 KiB page (the ABI's rule). */
+static inline bool guest_range_in_page(uint64_t gpa, uint64_t len)
+{
+	return len <= PAGE_SIZE && (gpa & (PAGE_SIZE - 1)) + len <= PAGE_SIZE;
+}
+
 void guest_memory_init(struct guest_memory *mem, uint64_t max_pages);
 
 /*
