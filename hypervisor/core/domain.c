@@ -8,8 +8,10 @@
  * so a lookup that won the race with destroy can finish its work safely.
  */
 #include <arch/arch.h>
+#include <keel/device.h>
 #include <keel/domain.h>
 #include <keel/evtchn.h>
+#include <keel/grant_table.h>
 #include <keel/heap.h>
 #include <keel/log.h>
 #include <keel/page_alloc.h>
@@ -18,12 +20,14 @@
 #include <keel/vcpu.h>
 #include <public/keel/control.h>
 #include <public/keel/errno.h>
+#include <public/keel/sched.h>
 #include <public/keel/shared_info.h>
 
 static struct spinlock table_lock = SPINLOCK_INIT;
 static struct domain *slots[DOMAIN_SLOTS];	/* [table_lock] */
 static uint32_t next_domid = 1;			/* [table_lock] */
 static unsigned int live;			/* [table_lock] */
+static unsigned int objects;			/* (atomic) allocated, not yet freed */
 
 static bool name_valid(const char *name)
 {
@@ -91,10 +95,16 @@ static void evtchn_kick_vcpu(struct evtchn_domain *ed, uint32_t vcpu)
 	vcpu_upcall_kick(d->vcpus[vcpu]);
 }
 
+static void evtchn_port_raised(struct evtchn_domain *ed, uint32_t port)
+{
+	vcpu_port_raised(evtchn_domain_owner(ed), port);
+}
+
 static const struct evtchn_env domain_evtchn_env = {
 	.get_domain = evtchn_get_domain,
 	.put_domain = evtchn_put_domain,
 	.kick_vcpu = evtchn_kick_vcpu,
+	.port_raised = evtchn_port_raised,
 };
 
 /*
@@ -105,9 +115,14 @@ static const struct evtchn_env domain_evtchn_env = {
 static void free_domain(struct domain *d)
 {
 	/* Subsystems first: they may still write guest pages of @d or peers. */
+	if (d->devices) {
+		device_domain_destroy(d);	/* before the ports its devices name */
+	}
 	if (d->evtchn) {
 		evtchn_domain_destroy(d->evtchn);
 	}
+	/* Revokes its grants and drops its maps before its memory goes. */
+	gnttab_domain_destroy(d);
 	for (uint32_t i = 0; i < d->vcpu_count; i++) {
 		struct vcpu *v = d->vcpus[i];
 
@@ -140,6 +155,7 @@ static void free_domain(struct domain *d)
 		arch_domain_destroy(d);
 	}
 	heap_free(d);
+	__atomic_fetch_sub(&objects, 1, __ATOMIC_RELEASE);
 }
 
 static int create_vcpus(struct domain *d)
@@ -203,7 +219,16 @@ static int build_parts(struct domain *d, const struct domain_params *p)
 	if (rc != 0) {
 		return rc;
 	}
+	sched_pause(&d->sched, d->time_origin_ns);	/* a domain starts paused */
 	/* Subsystem parts (grant table, console): each undone in free_domain(). */
+	rc = gnttab_domain_create(d, p->max_grant_frames, p->max_maps);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = device_domain_create(d);
+	if (rc != 0) {
+		return rc;
+	}
 	return create_vcpus(d);
 }
 
@@ -214,6 +239,7 @@ static struct domain *new_domain(const struct domain_params *p)
 	if (!d) {
 		return NULL;
 	}
+	__atomic_fetch_add(&objects, 1, __ATOMIC_RELAXED);
 	memset(d, 0, sizeof(*d));
 	memcpy(d->name, p->name, strlen(p->name) + 1);
 	d->caps = p->caps;
@@ -262,13 +288,13 @@ int domain_create(const struct domain_params *p, struct domain **out)
 	flags = spin_lock_irqsave(&table_lock);
 	if (name_in_use(p->name)) {
 		spin_unlock_irqrestore(&table_lock, flags);
-		heap_free(d);
+		free_domain(d);
 		return -KEEL_EEXIST;
 	}
 	id = claim_domid();
 	if (!id) {
 		spin_unlock_irqrestore(&table_lock, flags);
-		heap_free(d);
+		free_domain(d);
 		return -KEEL_ENOSPC;
 	}
 	d->domid = id;
@@ -370,6 +396,29 @@ int domain_shutdown(struct domain *d, uint32_t reason)
 	return rc;
 }
 
+int domain_shutdown_paused(struct domain *d, uint32_t reason)
+{
+	/* Its scheduler group is paused already, and stays so. */
+	return change_state(d, DOMAIN_PAUSED, DOMAIN_SHUTDOWN, reason);
+}
+
+int domain_resume(struct domain *d)
+{
+	unsigned long flags = spin_lock_irqsave(&d->lock);
+	int rc = -KEEL_EBUSY;
+
+	if (d->state == DOMAIN_SHUTDOWN && d->shutdown_reason == KEEL_SHUTDOWN_SUSPEND) {
+		d->state = DOMAIN_RUNNING;
+		d->shutdown_reason = KEEL_SHUTDOWN_NONE;
+		rc = 0;
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	if (rc == 0) {
+		sched_unpause(&d->sched, arch_time_ns());
+	}
+	return rc;
+}
+
 int domain_destroy(struct domain *d)
 {
 	unsigned long flags = spin_lock_irqsave(&table_lock);
@@ -390,6 +439,8 @@ int domain_destroy(struct domain *d)
 	for (uint32_t i = 0; i < d->vcpu_count; i++) {
 		sched_remove(&d->vcpus[i]->sched, arch_time_ns());
 	}
+	/* Device peers learn now, not when the last reference goes. */
+	device_domain_gone(d);
 	log_info("domain %u '%s' destroyed", d->domid, d->name);
 	domain_put(d);	/* the table's reference */
 	return 0;
@@ -426,4 +477,9 @@ unsigned int domain_list(uint32_t *ids, unsigned int max)
 unsigned int domain_count(void)
 {
 	return READ_ONCE(live);
+}
+
+unsigned int domain_objects(void)
+{
+	return __atomic_load_n(&objects, __ATOMIC_ACQUIRE);
 }

@@ -254,6 +254,10 @@ static void deliver(struct evtchn_domain *d, uint32_t port, uint32_t vcpu)
 		return;
 	}
 	if (port_is_masked(d, port)) {
+		/* Pollers wait for masked ports too (KEEL_HC_SCHED_POLL). */
+		if (d->env->port_raised) {
+			d->env->port_raised(d, port);
+		}
 		return;
 	}
 	notify(d, vcpu, port / 64);

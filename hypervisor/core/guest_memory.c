@@ -5,13 +5,29 @@
  * A 4-level radix tree of 512-entry tables (levels 3..0, 9 GFN bits each)
  * in pages from the page allocator. An entry is a host address plus:
  * rights (bits 0-2), TABLE (bit 6: points to the next level), LARGE (bit 7:
- * a 2 MiB leaf at level 1). Every change is mirrored to the architecture
- * with the domain's memory lock held, and undone if the mirror fails.
+ * a 2 MiB leaf at level 1), and a leaf's kind (bits 8-9: RAM, KEEL,
+ * FOREIGN; 2 MiB leaves are always RAM). Every change is mirrored to the
+ * architecture with the domain's memory lock held, and undone if the
+ * mirror fails.
+ *
+ * Two small hash tables sit beside the tree: pin counts by GFN (a pinned
+ * page may sit inside a 2 MiB leaf, so the count cannot live in the leaf),
+ * and where each KEEL page is mapped, by host address (so that mapping it
+ * again moves it, and teardown finds the device pages).
+ *
+ * Lock order: a domain's mem.lock -> the page allocator's and the heap's
+ * locks. Two domains' mem.locks are only held together by
+ * guest_memory_copy_pages(), lower domain id first (ids are never reused,
+ * so the order is total). device_page_put() is called with no mem.lock
+ * held, as core/device.c may copy to guest memory under its own lock.
  */
 #include <arch/arch.h>
+#include <keel/device.h>
 #include <keel/domain.h>
 #include <keel/guest_memory.h>
+#include <keel/heap.h>
 #include <keel/page_alloc.h>
+#include <keel/panic.h>
 #include <keel/string.h>
 #include <public/keel/errno.h>
 
@@ -19,8 +35,18 @@
 #define E_RIGHTS	0x7ull
 #define E_TABLE		(1ull << 6)
 #define E_LARGE		(1ull << 7)
+#define E_KIND		(3ull << 8)
+#define E_RAM		(0ull << 8)
+#define E_KEEL		(1ull << 8)
+#define E_FOREIGN	(2ull << 8)
 #define E_ADDR		0x000ffffffffff000ull
 #define LARGE_PAGES	(1ull << GUEST_LARGE_ORDER)
+
+/* struct guest_memory.keel values: the GFN, and the map flags above it. */
+#define KEEL_FLAGS_SHIFT	48
+#define KEEL_GFN_MASK		((1ull << KEEL_FLAGS_SHIFT) - 1)
+
+#define HASH_MIN	16u
 
 static uint64_t *table(paddr_t pa)
 {
@@ -32,11 +58,116 @@ static unsigned int index_at(uint64_t gfn, int level)
 	return (unsigned int)(gfn >> (9 * level)) & (ENTRIES - 1);
 }
 
+/* --- hash tables ------------------------------------------------------------ */
+
+/*
+ * Open addressing with linear probing; a slot is a pair (key + 1, value),
+ * so key 0 (GFN 0) is a valid key. Deletion shifts later entries back, so
+ * no tombstones build up. Grows at half full.
+ */
+static uint32_t hash_home(const struct guest_hash *h, uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (h->cap - 1);
+}
+
+/* The slot holding @key, or the empty slot where it would go. */
+static uint32_t hash_index(const struct guest_hash *h, uint64_t key)
+{
+	uint32_t i = hash_home(h, key);
+
+	while (h->slots[2 * i] != 0 && h->slots[2 * i] != key + 1) {
+		i = (i + 1) & (h->cap - 1);
+	}
+	return i;
+}
+
+static uint64_t *hash_find(const struct guest_hash *h, uint64_t key)
+{
+	uint32_t i;
+
+	if (h->used == 0) {
+		return NULL;
+	}
+	i = hash_index(h, key);
+	return h->slots[2 * i] ? &h->slots[2 * i + 1] : NULL;
+}
+
+static void hash_put(struct guest_hash *h, uint64_t key, uint64_t value)
+{
+	uint32_t i = hash_index(h, key);
+
+	h->slots[2 * i] = key + 1;
+	h->slots[2 * i + 1] = value;
+	h->used++;
+}
+
+/* Make room for one more key; false if Keel is out of memory. */
+static bool hash_reserve(struct guest_hash *h)
+{
+	struct guest_hash bigger = { .cap = h->cap ? 2 * h->cap : HASH_MIN };
+
+	if (2 * (h->used + 1) <= h->cap) {
+		return true;
+	}
+	bigger.slots = heap_alloc((size_t)bigger.cap * 2 * sizeof(uint64_t));
+	if (!bigger.slots) {
+		return false;
+	}
+	for (uint32_t i = 0; i < h->cap; i++) {
+		if (h->slots[2 * i]) {
+			hash_put(&bigger, h->slots[2 * i] - 1, h->slots[2 * i + 1]);
+		}
+	}
+	heap_free(h->slots);
+	*h = bigger;
+	return true;
+}
+
+static void hash_remove(struct guest_hash *h, uint64_t key)
+{
+	uint32_t mask = h->cap - 1, hole = hash_index(h, key), i = hole;
+
+	h->slots[2 * hole] = 0;
+	h->used--;
+	for (;;) {
+		uint32_t home;
+
+		i = (i + 1) & mask;
+		if (h->slots[2 * i] == 0) {
+			return;
+		}
+		/* Move the entry back unless its home lies in (hole, i]. */
+		home = hash_home(h, h->slots[2 * i] - 1);
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			h->slots[2 * hole] = h->slots[2 * i];
+			h->slots[2 * hole + 1] = h->slots[2 * i + 1];
+			h->slots[2 * i] = 0;
+			hole = i;
+		}
+	}
+}
+
+/* --- the tree ----------------------------------------------------------------- */
+
 void guest_memory_init(struct guest_memory *mem, uint64_t max_pages)
 {
 	memset(mem, 0, sizeof(*mem));
 	mem->lock = (struct spinlock)SPINLOCK_INIT;
 	mem->max_pages = max_pages;
+	mem->target_pages = max_pages;
+}
+
+void guest_memory_set_limits(struct domain *d, uint64_t max_pages, uint64_t target_pages)
+{
+	unsigned long flags = spin_lock_irqsave(&d->mem.lock);
+
+	if (max_pages) {
+		d->mem.max_pages = max_pages;
+	}
+	if (target_pages) {
+		d->mem.target_pages = target_pages;
+	}
+	spin_unlock_irqrestore(&d->mem.lock, flags);
 }
 
 /*
@@ -79,7 +210,7 @@ static uint64_t *walk(struct guest_memory *mem, uint64_t gfn, int level,
 	return &table(t)[index_at(gfn, level)];
 }
 
-/* Is any page of [gfn, gfn + count) mapped? */
+/* Is any page of [gfn, gfn + count) mapped, whatever its kind? */
 static bool any_mapped(struct guest_memory *mem, uint64_t gfn, uint64_t count)
 {
 	for (uint64_t g = gfn; g < gfn + count; g++) {
@@ -102,6 +233,13 @@ static void drop_leaf(struct domain *d, uint64_t *e, uint64_t gfn,
 	}
 	page_free(*e & E_ADDR, (uint64_t)1 << order);
 	d->mem.ram_pages -= (uint64_t)1 << order;
+	*e = 0;
+}
+
+/* Unmap the 4 KiB KEEL or FOREIGN leaf at @e; the page is not ours to free. */
+static void clear_leaf(struct domain *d, uint64_t *e, uint64_t gfn)
+{
+	arch_p2m_clear(d, gfn, 0);
 	*e = 0;
 }
 
@@ -149,7 +287,7 @@ static uint64_t populate_chunk(struct domain *d, uint64_t gfn, uint64_t left)
 	if (!pa) {
 		return 0;
 	}
-	*e = pa | GUEST_RWX | (order ? E_LARGE : 0);
+	*e = pa | GUEST_RWX | E_RAM | (order ? E_LARGE : 0);
 	mem->ram_pages += (uint64_t)1 << order;
 	if (arch_p2m_set(d, gfn, pa, order, GUEST_RWX) != 0) {
 		drop_leaf(d, e, gfn, order, false);
@@ -186,38 +324,58 @@ int guest_memory_populate(struct domain *d, uint64_t gfn, uint64_t count)
 	return ret;
 }
 
-/* Translate under the lock. */
-static bool lookup(struct guest_memory *mem, uint64_t gfn, paddr_t *pa,
-		   uint32_t *rights)
+/* What @gfn holds, under the lock: its host page and rights if anything. */
+static enum guest_page_kind lookup(struct guest_memory *mem, uint64_t gfn, paddr_t *pa,
+				   uint32_t *rights)
 {
+	static const enum guest_page_kind kinds[] = {
+		GUEST_PAGE_RAM, GUEST_PAGE_KEEL, GUEST_PAGE_FOREIGN, GUEST_PAGE_NONE,
+	};
 	uint64_t *large = NULL, *e;
 
 	if (gfn >= GUEST_GFN_LIMIT) {
-		return false;
+		return GUEST_PAGE_NONE;
 	}
 	e = walk(mem, gfn, 0, false, &large);
 	if (large) {
 		*pa = (*large & E_ADDR) + ((gfn & (LARGE_PAGES - 1)) << PAGE_SHIFT);
 		*rights = (uint32_t)(*large & E_RIGHTS);
-		return true;
+		return GUEST_PAGE_RAM;
 	}
 	if (!e || !(*e & E_RIGHTS)) {
-		return false;
+		return GUEST_PAGE_NONE;
 	}
 	*pa = *e & E_ADDR;
 	*rights = (uint32_t)(*e & E_RIGHTS);
-	return true;
+	return kinds[(*e & E_KIND) >> 8];
 }
 
 bool guest_memory_translate(struct domain *d, uint64_t gfn, paddr_t *pa,
 			    uint32_t *rights)
 {
 	unsigned long flags = spin_lock_irqsave(&d->mem.lock);
-	bool ok = lookup(&d->mem, gfn, pa, rights);
+	bool ok = lookup(&d->mem, gfn, pa, rights) == GUEST_PAGE_RAM;
 
 	spin_unlock_irqrestore(&d->mem.lock, flags);
 	return ok;
 }
+
+enum guest_page_kind guest_memory_kind(struct domain *d, uint64_t gfn, paddr_t *pa)
+{
+	unsigned long flags = spin_lock_irqsave(&d->mem.lock);
+	enum guest_page_kind kind;
+	uint32_t rights;
+	paddr_t where = 0;
+
+	kind = lookup(&d->mem, gfn, &where, &rights);
+	spin_unlock_irqrestore(&d->mem.lock, flags);
+	if (pa) {
+		*pa = where;
+	}
+	return kind;
+}
+
+/* --- copies ------------------------------------------------------------------ */
 
 /*
  * Copy @len bytes between @buf and guest-physical @gpa. The whole range is
@@ -239,7 +397,8 @@ static int copy(struct domain *d, uint64_t gpa, void *buf, size_t len, bool to_g
 	}
 	flags = spin_lock_irqsave(&d->mem.lock);
 	for (uint64_t g = gpa >> PAGE_SHIFT; g <= (gpa + len - 1) >> PAGE_SHIFT; g++) {
-		if (!lookup(&d->mem, g, &pa, &rights) || (rights & need) != need) {
+		if (lookup(&d->mem, g, &pa, &rights) != GUEST_PAGE_RAM ||
+		    (rights & need) != need) {
 			spin_unlock_irqrestore(&d->mem.lock, flags);
 			return -KEEL_EFAULT;
 		}
@@ -273,20 +432,378 @@ int guest_copy_to(struct domain *d, uint64_t gpa, const void *src, size_t len)
 	return copy(d, gpa, (void *)(uintptr_t)src, len, true);
 }
 
+/* The RAM page at @gfn of @mem, under its lock, as Keel sees it; NULL if none. */
+static uint8_t *ram_at(struct guest_memory *mem, uint64_t gfn)
+{
+	uint32_t rights;
+	paddr_t pa;
+
+	if (lookup(mem, gfn, &pa, &rights) != GUEST_PAGE_RAM) {
+		return NULL;
+	}
+	return arch_phys_to_virt(pa);
+}
+
+int guest_memory_copy_pages(struct domain *dst, uint64_t dst_gfn, size_t dst_off,
+			    struct domain *src, uint64_t src_gfn, size_t src_off,
+			    size_t len)
+{
+	struct domain *first = dst->domid < src->domid ? dst : src;
+	struct domain *second = first == dst ? src : dst;
+	unsigned long flags = arch_irq_save();
+	uint8_t *from, *to;
+	int ret = 0;
+
+	spin_lock(&first->mem.lock);
+	if (second != first) {
+		spin_lock(&second->mem.lock);
+	}
+	from = ram_at(&src->mem, src_gfn);
+	to = ram_at(&dst->mem, dst_gfn);
+	if (!from) {
+		ret = GUEST_COPY_BAD_SRC;
+	} else if (!to) {
+		ret = GUEST_COPY_BAD_DST;
+	} else {
+		/* Both sides may be the same page of the same domain. */
+		memmove(to + dst_off, from + src_off, len);
+	}
+	if (second != first) {
+		spin_unlock(&second->mem.lock);
+	}
+	spin_unlock(&first->mem.lock);
+	arch_irq_restore(flags);
+	return ret;
+}
+
+/* --- pins and release ------------------------------------------------------- */
+
+int guest_memory_pin(struct domain *d, uint64_t gfn, paddr_t *pa)
+{
+	struct guest_memory *mem = &d->mem;
+	unsigned long flags = spin_lock_irqsave(&mem->lock);
+	uint64_t *count;
+	uint32_t rights;
+	int ret = 0;
+
+	if (lookup(mem, gfn, pa, &rights) != GUEST_PAGE_RAM) {
+		ret = -KEEL_ENOENT;
+	} else if ((count = hash_find(&mem->pins, gfn)) != NULL) {
+		(*count)++;
+	} else if (hash_reserve(&mem->pins)) {
+		hash_put(&mem->pins, gfn, 1);
+	} else {
+		ret = -KEEL_ENOMEM;
+	}
+	spin_unlock_irqrestore(&mem->lock, flags);
+	return ret;
+}
+
+void guest_memory_unpin(struct domain *d, uint64_t gfn)
+{
+	struct guest_memory *mem = &d->mem;
+	unsigned long flags = spin_lock_irqsave(&mem->lock);
+	uint64_t *count = hash_find(&mem->pins, gfn);
+
+	ASSERT(count != NULL);
+	if (--*count == 0) {
+		hash_remove(&mem->pins, gfn);
+	}
+	spin_unlock_irqrestore(&mem->lock, flags);
+}
+
+/*
+ * Turn the 2 MiB RAM leaf *@e mapping @base into a table of 512 4 KiB
+ * leaves of the same pages. The arch sees the large mapping go and the small
+ * ones come; by its contract only the first small set may fail, and then
+ * the large mapping it just lost can be put back.
+ */
+static int split_large(struct domain *d, uint64_t *e, uint64_t base)
+{
+	uint32_t rights = (uint32_t)(*e & E_RIGHTS);
+	paddr_t pa = *e & E_ADDR, t = page_alloc(1);
+	uint64_t *small;
+	unsigned int i;
+	int rc;
+
+	if (!t) {
+		return -KEEL_ENOMEM;
+	}
+	small = table(t);
+	for (i = 0; i < ENTRIES; i++) {
+		small[i] = (pa + i * PAGE_SIZE) | rights | E_RAM;
+	}
+	arch_p2m_clear(d, base, GUEST_LARGE_ORDER);
+	for (i = 0; i < ENTRIES; i++) {
+		if (arch_p2m_set(d, base + i, pa + i * PAGE_SIZE, 0, rights) != 0) {
+			break;
+		}
+	}
+	if (i < ENTRIES) {
+		while (i--) {
+			arch_p2m_clear(d, base + i, 0);
+		}
+		rc = arch_p2m_set(d, base, pa, GUEST_LARGE_ORDER, rights);
+		ASSERT(rc == 0);
+		page_free(t, 1);
+		return -KEEL_ENOMEM;
+	}
+	*e = t | E_TABLE;
+	d->mem.table_pages++;
+	return 0;
+}
+
+/* RELEASE's checks, under the lock: every page RAM, then none pinned. */
+static int release_check(struct guest_memory *mem, uint64_t gfn, uint64_t count)
+{
+	uint32_t rights;
+	paddr_t pa;
+
+	for (uint64_t g = gfn; g < gfn + count; g++) {
+		if (lookup(mem, g, &pa, &rights) != GUEST_PAGE_RAM) {
+			return -KEEL_ENOENT;
+		}
+	}
+	for (uint64_t g = gfn; mem->pins.used && g < gfn + count; g++) {
+		if (hash_find(&mem->pins, g)) {
+			return -KEEL_EBUSY;
+		}
+	}
+	return 0;
+}
+
+int guest_memory_release(struct domain *d, uint64_t gfn, unsigned int order)
+{
+	struct guest_memory *mem = &d->mem;
+	uint64_t count = (uint64_t)1 << order, *large = NULL, *e;
+	unsigned long flags;
+	int ret;
+
+	/* GUEST_GFN_LIMIT is 2 MiB aligned: an aligned extent below it fits. */
+	if ((order != 0 && order != GUEST_LARGE_ORDER) || (gfn & (count - 1)) ||
+	    gfn >= GUEST_GFN_LIMIT) {
+		return -KEEL_EINVAL;
+	}
+	flags = spin_lock_irqsave(&mem->lock);
+	ret = release_check(mem, gfn, count);
+	if (ret == 0 && order) {
+		e = walk(mem, gfn, 1, false, NULL);
+		if (*e & E_LARGE) {
+			drop_leaf(d, e, gfn, order, true);
+		} else {
+			for (uint64_t g = gfn; g < gfn + count; g++) {
+				drop_leaf(d, walk(mem, g, 0, false, NULL), g, 0, true);
+			}
+		}
+	} else if (ret == 0) {
+		e = walk(mem, gfn, 0, false, &large);
+		if (large) {
+			ret = split_large(d, large, gfn & ~(LARGE_PAGES - 1));
+			e = walk(mem, gfn, 0, false, NULL);
+		}
+		if (ret == 0) {
+			drop_leaf(d, e, gfn, 0, true);
+		}
+	}
+	spin_unlock_irqrestore(&mem->lock, flags);
+	return ret;
+}
+
+/* --- KEEL and FOREIGN pages ---------------------------------------------- */
+
+/* Whether a 4 KiB Keel or foreign page may go at @gfn at all. */
+static int map_target_check(uint64_t gfn)
+{
+	if (gfn >= GUEST_GFN_LIMIT) {
+		return -KEEL_EINVAL;
+	}
+	return arch_gfn_is_platform(gfn) ? -KEEL_EBUSY : 0;
+}
+
+/* Put a 4 KiB leaf of @kind at @gfn, which must hold nothing. Under the lock. */
+static int map_leaf(struct domain *d, uint64_t gfn, paddr_t pa, uint32_t rights,
+		    uint64_t kind)
+{
+	uint64_t *large = NULL, *e = walk(&d->mem, gfn, 0, false, &large);
+
+	if (large || (e && (*e & E_RIGHTS))) {
+		return -KEEL_EBUSY;
+	}
+	e = walk(&d->mem, gfn, 0, true, NULL);
+	if (!e) {
+		return -KEEL_ENOMEM;
+	}
+	*e = pa | rights | kind;
+	if (arch_p2m_set(d, gfn, pa, 0, rights) != 0) {
+		*e = 0;
+		return -KEEL_ENOMEM;
+	}
+	return 0;
+}
+
+/* The 4 KiB leaf of @kind at @gfn, under the lock; it must exist. */
+static uint64_t *leaf_of(struct guest_memory *mem, uint64_t gfn, uint64_t kind)
+{
+	uint64_t *e = walk(mem, gfn, 0, false, NULL);
+
+	ASSERT(e && (*e & E_RIGHTS) && (*e & E_KIND) == kind);
+	return e;
+}
+
+int guest_memory_map_keel(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int flags)
+{
+	struct guest_memory *mem = &d->mem;
+	uint64_t value = gfn | ((uint64_t)flags << KEEL_FLAGS_SHIFT), *where, old;
+	paddr_t put = 0;
+	unsigned long irq;
+	int ret = map_target_check(gfn);
+
+	if (ret != 0) {
+		return ret;
+	}
+	irq = spin_lock_irqsave(&mem->lock);
+	where = hash_find(&mem->keel, pa);
+	if (where && (*where & KEEL_GFN_MASK) == gfn) {
+		/* Already there: the existing mapping keeps its reference. */
+		put = (flags & GUEST_KEEL_DEVICE) ? pa : 0;
+	} else if (!where && !hash_reserve(&mem->keel)) {
+		ret = -KEEL_ENOMEM;
+	} else {
+		/* Map at the new place first, so that a failure changes nothing. */
+		ret = map_leaf(d, gfn, pa, GUEST_READ | GUEST_WRITE, E_KEEL);
+	}
+	if (ret == 0 && where && (*where & KEEL_GFN_MASK) != gfn) {
+		old = *where;
+		clear_leaf(d, leaf_of(mem, old & KEEL_GFN_MASK, E_KEEL), old & KEEL_GFN_MASK);
+		put = ((old >> KEEL_FLAGS_SHIFT) & GUEST_KEEL_DEVICE) ? pa : 0;
+		*where = value;
+	} else if (ret == 0 && !where) {
+		hash_put(&mem->keel, pa, value);
+	}
+	spin_unlock_irqrestore(&mem->lock, irq);
+	if (put) {
+		device_page_put(put);
+	}
+	return ret;
+}
+
+void guest_memory_unmap_keel(struct domain *d, paddr_t pa)
+{
+	struct guest_memory *mem = &d->mem;
+	unsigned long flags = spin_lock_irqsave(&mem->lock);
+	uint64_t *where = hash_find(&mem->keel, pa), old = where ? *where : 0;
+
+	if (where) {
+		clear_leaf(d, leaf_of(mem, old & KEEL_GFN_MASK, E_KEEL), old & KEEL_GFN_MASK);
+		hash_remove(&mem->keel, pa);
+	}
+	spin_unlock_irqrestore(&mem->lock, flags);
+	if (where && ((old >> KEEL_FLAGS_SHIFT) & GUEST_KEEL_DEVICE)) {
+		device_page_put(pa);
+	}
+}
+
+int guest_memory_map_foreign(struct domain *d, uint64_t gfn, paddr_t pa, uint32_t rights)
+{
+	unsigned long flags;
+	int ret = map_target_check(gfn);
+
+	if (ret != 0) {
+		return ret;
+	}
+	flags = spin_lock_irqsave(&d->mem.lock);
+	ret = map_leaf(d, gfn, pa, rights & (GUEST_READ | GUEST_WRITE), E_FOREIGN);
+	spin_unlock_irqrestore(&d->mem.lock, flags);
+	return ret;
+}
+
+void guest_memory_redirect_foreign(struct domain *d, uint64_t gfn, paddr_t pa,
+				   uint32_t rights)
+{
+	unsigned long flags = spin_lock_irqsave(&d->mem.lock);
+	uint64_t *e = leaf_of(&d->mem, gfn, E_FOREIGN);
+	int rc;
+
+	rights &= GUEST_READ | GUEST_WRITE;
+	arch_p2m_clear(d, gfn, 0);
+	*e = pa | rights | E_FOREIGN;
+	/* The arch contract: setting a GFN it just cleared needs no memory. */
+	rc = arch_p2m_set(d, gfn, pa, 0, rights);
+	ASSERT(rc == 0);
+	spin_unlock_irqrestore(&d->mem.lock, flags);
+}
+
+void guest_memory_unmap_foreign(struct domain *d, uint64_t gfn)
+{
+	unsigned long flags = spin_lock_irqsave(&d->mem.lock);
+
+	clear_leaf(d, leaf_of(&d->mem, gfn, E_FOREIGN), gfn);
+	spin_unlock_irqrestore(&d->mem.lock, flags);
+}
+
+long guest_batch_start(struct guest_batch *b, struct domain *d, uint64_t gpa,
+		       uint64_t count, size_t size, uint64_t budget)
+{
+	*b = (struct guest_batch){
+		.d = d, .gpa = gpa, .count = count, .size = size, .budget = budget,
+	};
+	if (count == 0) {
+		return -KEEL_EINVAL;
+	}
+	if (gpa & 7) {
+		return -KEEL_EFAULT;
+	}
+	if (count > (PAGE_SIZE - (gpa & ~PAGE_MASK)) / size) {
+		return -KEEL_E2BIG;
+	}
+	if (guest_memory_kind(d, gpa >> PAGE_SHIFT, NULL) != GUEST_PAGE_RAM) {
+		return -KEEL_EFAULT;
+	}
+	return 0;
+}
+
+bool guest_batch_next(struct guest_batch *b, void *elem)
+{
+	if (b->stopped || b->done == b->count || (b->done && b->work >= b->budget)) {
+		return false;
+	}
+	if (guest_copy_from(b->d, b->gpa + b->done * b->size, elem, b->size) != 0) {
+		b->stopped = true;
+		return false;
+	}
+	return true;
+}
+
+void guest_batch_done(struct guest_batch *b, const void *elem, size_t out_off,
+		      size_t out_len, uint64_t cost)
+{
+	(void)guest_copy_to(b->d, b->gpa + b->done * b->size + out_off,
+			    (const uint8_t *)elem + out_off, out_len);
+	b->done++;
+	b->work += cost;
+}
+
+long guest_batch_end(const struct guest_batch *b)
+{
+	return b->done ? (long)b->done : -KEEL_EFAULT;
+}
+
+/* --- teardown ----------------------------------------------------------------- */
+
 /* Free a table at @level (mapping GFNs from @gfn_base) and all below it. */
 static void release_table(struct domain *d, paddr_t t, int level, uint64_t gfn_base)
 {
 	uint64_t *entries = table(t);
 
 	for (unsigned int i = 0; i < ENTRIES; i++) {
-		uint64_t e = entries[i];
+		uint64_t e = entries[i], gfn = gfn_base + ((uint64_t)i << (9 * level));
 
 		if (e & E_TABLE) {
-			release_table(d, e & E_ADDR, level - 1,
-				      gfn_base + ((uint64_t)i << (9 * level)));
+			release_table(d, e & E_ADDR, level - 1, gfn);
+		} else if ((e & E_RIGHTS) && (e & E_KIND) != E_RAM) {
+			clear_leaf(d, &entries[i], gfn);
 		} else if (e & E_RIGHTS) {
-			drop_leaf(d, &entries[i], gfn_base + ((uint64_t)i << (9 * level)),
-				  (e & E_LARGE) ? GUEST_LARGE_ORDER : 0, true);
+			drop_leaf(d, &entries[i], gfn, (e & E_LARGE) ? GUEST_LARGE_ORDER : 0, true);
 		}
 	}
 	page_free(t, 1);
@@ -296,10 +813,23 @@ static void release_table(struct domain *d, paddr_t t, int level, uint64_t gfn_b
 void guest_memory_release_all(struct domain *d)
 {
 	unsigned long flags = spin_lock_irqsave(&d->mem.lock);
+	struct guest_hash keel = d->mem.keel;
 
 	if (d->mem.root) {
 		release_table(d, d->mem.root, 3, 0);
 		d->mem.root = 0;
 	}
+	heap_free(d->mem.pins.slots);
+	d->mem.pins = (struct guest_hash){ 0 };
+	d->mem.keel = (struct guest_hash){ 0 };
 	spin_unlock_irqrestore(&d->mem.lock, flags);
+	/* Device pages may go with their last mapping: no lock held. */
+	for (uint32_t i = 0; i < keel.cap; i++) {
+		uint64_t flags_of = keel.slots[2 * i + 1] >> KEEL_FLAGS_SHIFT;
+
+		if (keel.slots[2 * i] && (flags_of & GUEST_KEEL_DEVICE)) {
+			device_page_put(keel.slots[2 * i] - 1);
+		}
+	}
+	heap_free(keel.slots);
 }

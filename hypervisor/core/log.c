@@ -63,6 +63,23 @@ size_t log_ring_read(char *buf, size_t size)
 	return n;
 }
 
+size_t log_stream_read(uint64_t pos, char *buf, size_t size, uint64_t *next_pos,
+		       uint64_t *oldest_pos)
+{
+	unsigned long flags = spin_lock_irqsave(&log_lock);
+	uint64_t oldest = ring_head - MIN(ring_head, (uint64_t)LOG_RING_SIZE);
+	uint64_t start = MAX(pos, oldest);
+	size_t n = start < ring_head ? (size_t)MIN(ring_head - start, (uint64_t)size) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		buf[i] = ring[(start + i) % LOG_RING_SIZE];
+	}
+	spin_unlock_irqrestore(&log_lock, flags);
+	*next_pos = start + n;
+	*oldest_pos = oldest;
+	return n;
+}
+
 static void emit(enum log_level level, const char *line, size_t len)
 {
 	unsigned long flags = spin_lock_irqsave(&log_lock);

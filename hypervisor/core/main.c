@@ -6,6 +6,7 @@
 #include <arch/arch.h>
 #include <keel/bootcfg.h>
 #include <keel/bootinfo.h>
+#include <keel/domain_build.h>
 #include <keel/elf.h>
 #include <keel/heap.h>
 #include <keel/image.h>
@@ -15,6 +16,7 @@
 #include <keel/page_alloc.h>
 #include <keel/panic.h>
 #include <keel/sched.h>
+#include <keel/schedule.h>
 #include <keel/string.h>
 #include <keel/version.h>
 
@@ -142,7 +144,8 @@ static struct bootcfg boot_config;
 
 void keel_main(struct boot_info *bi)
 {
-	unsigned int cpus;
+	unsigned int cpus, started;
+	uint64_t baseline;
 
 	options_parse(bi->cmdline);
 	log_set_level(options.log_level);
@@ -161,7 +164,7 @@ void keel_main(struct boot_info *bi)
 	arch_setup(bi);
 	cpus = arch_start_cpus();
 	log_info("CPUs online: %u", cpus);
-	if (sched_init(cpus, NULL) != 0) {
+	if (sched_init(cpus, schedule_kick) != 0) {
 		halt_cleanly("too many CPUs for the scheduler (at most %u)", SCHED_CPUS_MAX);
 	}
 
@@ -178,9 +181,20 @@ void keel_main(struct boot_info *bi)
 		 (unsigned long long)page_alloc_free_count(),
 		 (unsigned long long)page_alloc_total_count(),
 		 (unsigned long long)heap_page_count());
-	verdict_report(VERDICT_SUCCESS, "boot complete: %u CPUs online, virtualization ready", cpus);
-	log_info("boot complete; idle");
-	for (;;) {
-		arch_cpu_idle();
+	baseline = page_alloc_free_count();
+	started = domain_build_boot(bi, &boot_config);
+	if (started == 0) {
+		verdict_report(VERDICT_SUCCESS, "boot complete: %u CPUs online, virtualization ready",
+			       cpus);
+		log_info("boot complete; no domains to run; idle");
+	} else {
+		/*
+		 * The verdict comes when every domain has ended: they must all
+		 * give every page back (schedule.c checks against this count,
+		 * taken before any of them was built).
+		 */
+		schedule_set_page_baseline(baseline, started);
+		log_info("boot complete: %u domain(s) started on %u CPU(s)", started, cpus);
 	}
+	schedule_start();
 }

@@ -15,10 +15,13 @@
 
 extern CU_SuiteInfo bootcfg_suite;
 extern CU_SuiteInfo bootmod_suite;
+extern CU_SuiteInfo device_suite;
 extern CU_SuiteInfo domain_suite;
 extern CU_SuiteInfo crash_test_suite;
 extern CU_SuiteInfo elf_suite;
 extern CU_SuiteInfo evtchn_suite;
+extern CU_SuiteInfo grant_table_suite;
+extern CU_SuiteInfo memory_ops_suite;
 extern CU_SuiteInfo heap_suite;
 extern CU_SuiteInfo image_suite;
 extern CU_SuiteInfo log_suite;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <keel/domain.h>
+#include <public/keel/vcpu.h>
 #include <public/keel/errno.h>
 #include "fake_arch.h"
 
@@ -45,6 +46,101 @@ static uint8_t *ram_base(void)
 	return ram;
 }
 
+/*
+ * The second-stage view: (domain, GFN, order) -> (page, rights) in an
+ * open-addressing table with tombstones, rebuilt when it fills up.
+ */
+struct p2m_slot {
+	const struct domain *d;		/* NULL: empty or a tombstone */
+	uint64_t gfn;
+	paddr_t pa;
+	uint32_t rights;
+	unsigned int order;
+	bool dead;			/* a tombstone */
+};
+
+static struct p2m_slot *p2m;
+static size_t p2m_cap, p2m_fill, p2m_live;	/* fill counts tombstones too */
+
+static void p2m_mirror_reset(void)
+{
+	free(p2m);
+	p2m = NULL;
+	p2m_cap = p2m_fill = p2m_live = 0;
+}
+
+static size_t p2m_home(const struct domain *d, uint64_t gfn, unsigned int order)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)d ^ (gfn * 0x9e3779b97f4a7c15ull) ^ order) *
+		     0xff51afd7ed558ccdull;
+
+	return (size_t)(h >> 17) & (p2m_cap - 1);
+}
+
+static struct p2m_slot *p2m_find(const struct domain *d, uint64_t gfn, unsigned int order)
+{
+	for (size_t i = p2m_cap ? p2m_home(d, gfn, order) : 0; p2m_cap; i = (i + 1) & (p2m_cap - 1)) {
+		struct p2m_slot *s = &p2m[i];
+
+		if (!s->d && !s->dead) {
+			return NULL;
+		}
+		if (s->d == d && s->gfn == gfn && s->order == order) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void p2m_insert(const struct domain *d, uint64_t gfn, unsigned int order,
+		       paddr_t pa, uint32_t rights)
+{
+	size_t i;
+
+	if (2 * (p2m_fill + 1) > p2m_cap) {
+		struct p2m_slot *old = p2m;
+		size_t old_cap = p2m_cap, cap = 64;
+
+		while (cap < 4 * (p2m_live + 1)) {
+			cap *= 2;
+		}
+		p2m = calloc(cap, sizeof(*p2m));
+		if (!p2m) {
+			die("out of host memory");
+		}
+		p2m_cap = cap;
+		p2m_fill = p2m_live = 0;
+		for (i = 0; i < old_cap; i++) {
+			if (old[i].d) {
+				p2m_insert(old[i].d, old[i].gfn, old[i].order, old[i].pa, old[i].rights);
+			}
+		}
+		free(old);
+	}
+	for (i = p2m_home(d, gfn, order); p2m[i].d; i = (i + 1) & (p2m_cap - 1)) {
+	}
+	p2m_fill += !p2m[i].dead;
+	p2m_live++;
+	p2m[i] = (struct p2m_slot){ d, gfn, pa, rights, order, false };
+}
+
+bool fake_p2m_lookup(const struct domain *d, uint64_t gfn, paddr_t *pa, uint32_t *rights)
+{
+	struct p2m_slot *s = p2m_find(d, gfn, 0);
+	uint64_t offset = 0;
+
+	if (!s) {
+		s = p2m_find(d, gfn & ~511ull, 9);
+		offset = (gfn & 511) << PAGE_SHIFT;
+	}
+	if (!s) {
+		return false;
+	}
+	*pa = s->pa + offset;
+	*rights = s->rights;
+	return true;
+}
+
 void fake_arch_reset(void)
 {
 	fake = (struct fake_arch){
@@ -54,6 +150,7 @@ void fake_arch_reset(void)
 		.vcpu_create_fail_after = -1,
 	};
 	fake_halt_jmp = NULL;
+	p2m_mirror_reset();
 	fake_console_clear();
 	fake_phys_read_release();
 }
@@ -380,11 +477,26 @@ void arch_vcpu_destroy(struct vcpu *v)
 int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
 		 uint32_t rights)
 {
+	bool overlaps;
+
+	if (fake.p2m_set_hook) {
+		fake.p2m_set_hook(d, gfn);
+	}
+	overlaps = p2m_find(d, gfn, order) || (order == 0 && p2m_find(d, gfn & ~511ull, 9));
 	if (fake.p2m_set_fail_after == 0) {
+		fake.p2m_set_fail_after = -1;
 		return -KEEL_ENOMEM;
 	}
 	if (fake.p2m_set_fail_after > 0) {
 		fake.p2m_set_fail_after--;
+	}
+	for (uint64_t i = 0; order != 0 && i < ((uint64_t)1 << order); i++) {
+		overlaps = overlaps || p2m_find(d, gfn + i, 0);
+	}
+	if (overlaps) {
+		fake.p2m_errors++;	/* the real second stage would refuse or leak */
+	} else {
+		p2m_insert(d, gfn, order, pa, rights);
 	}
 	fake.p2m_pages += (uint64_t)1 << order;
 	fake.p2m_large_sets += (order != 0);
@@ -393,7 +505,31 @@ int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
 
 void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order)
 {
+	struct p2m_slot *s = p2m_find(d, gfn, order);
+
+	if (s) {
+		*s = (struct p2m_slot){ .dead = true };
+		p2m_live--;
+	} else {
+		fake.p2m_errors++;
+	}
 	fake.p2m_pages -= (uint64_t)1 << order;
+}
+
+bool arch_gfn_is_platform(uint64_t gfn)
+{
+	uint64_t gpa = gfn << PAGE_SHIFT;
+
+	if (gfn >= FAKE_PLATFORM_END >> PAGE_SHIFT || gpa < FAKE_PLATFORM_GPA) {
+		return false;
+	}
+	return gpa < FAKE_MAP_WINDOW_GPA || gpa >= FAKE_MAP_WINDOW_GPA + FAKE_MAP_WINDOW_SIZE;
+}
+
+void arch_map_window(uint64_t *gpa, uint64_t *size)
+{
+	*gpa = FAKE_MAP_WINDOW_GPA;
+	*size = FAKE_MAP_WINDOW_SIZE;
 }
 
 unsigned long arch_fpu_begin(void)
@@ -416,4 +552,78 @@ void arch_fault_on_purpose(const char *kind)
 {
 	fake.faults++;
 	snprintf(fake.fault_kind, sizeof(fake.fault_kind), "%s", kind);
+}
+
+/* Running guests: the unit tests call the core's handlers directly. */
+
+void arch_timer_program(uint64_t deadline_ns)
+{
+	fake.timer_deadline = deadline_ns;
+}
+
+void arch_cpu_kick(unsigned int cpu)
+{
+	(void)cpu;
+	fake.kicks++;
+}
+
+int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e)
+{
+	(void)v;
+	fake.vcpu_boots++;
+	fake.last_boot = *e;
+	return 0;
+}
+
+void arch_vcpu_run(struct vcpu *v)
+{
+	(void)v;
+}
+
+void arch_vcpu_notify(struct vcpu *v)
+{
+	(void)v;
+	fake.vcpu_notifies++;
+}
+
+int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
+{
+	(void)v;
+	return gpa ? 0 : -KEEL_EINVAL;
+}
+
+/* The fake TSC counts nanoseconds: a 1.0 multiplier in 32.32 fixed point. */
+void arch_time_info(struct keel_vcpu_time_info *ti, uint64_t origin_ns)
+{
+	ti->tsc_timestamp = fake.time_ns;
+	ti->system_time_ns = fake.time_ns - origin_ns;
+	ti->tsc_to_ns_mul = 0xffffffffu;
+	ti->tsc_shift = 0;
+	ti->flags = KEEL_TIME_F_TSC_STABLE;
+}
+
+/* The x86 layout in miniature: 640 KiB low, then from 1 MiB up to 3 GiB, then 4 GiB. */
+unsigned int arch_guest_layout(uint64_t ram_pages, struct arch_mem_range *out,
+			       unsigned int max)
+{
+	uint64_t low = ram_pages < 160 ? ram_pages : 160;
+	uint64_t rest = ram_pages - low;
+	uint64_t mid = rest < 0xbff00 ? rest : 0xbff00;
+	struct arch_mem_range all[4] = {
+		{ 0, low << 12, 1 },
+		{ 0x100000, mid << 12, 1 },
+		{ FAKE_MAP_WINDOW_GPA, FAKE_MAP_WINDOW_SIZE, 0x4b000002u },
+		{ 0x100000000ull, (rest - mid) << 12, 1 },
+	};
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < 4; i++) {
+		if (all[i].size) {
+			if (n < max) {
+				out[n] = all[i];
+			}
+			n++;
+		}
+	}
+	return n;
 }

@@ -21,6 +21,20 @@
 /* Fake RAM backs physical addresses [0, FAKE_RAM_SIZE); others abort. */
 #define FAKE_RAM_SIZE		MiB(256)
 
+/*
+ * arch_map_window(): deliberately not x86's values, so a core that wrote
+ * those in by hand would fail its tests.
+ */
+#define FAKE_MAP_WINDOW_GPA	0xd0000000ull
+#define FAKE_MAP_WINDOW_SIZE	0x02000000ull
+
+/*
+ * arch_gfn_is_platform(): like x86, the MMIO hole below 4 GiB minus the
+ * map window (which lies inside it).
+ */
+#define FAKE_PLATFORM_GPA	0xc0000000ull
+#define FAKE_PLATFORM_END	0x100000000ull
+
 /* Console bytes kept; later ones are counted in console_dropped. */
 #define FAKE_CONSOLE_SIZE	(1024 * 1024)
 
@@ -33,10 +47,13 @@ struct fake_arch {
 	unsigned int start_cpus_result;	/* arch_start_cpus(), default 1 */
 	int virt_enable_result;		/* arch_virt_enable(), default 0 */
 	int probe_guest_result;		/* arch_run_probe_guest(), default 0 */
-	int p2m_set_fail_after;		/* arch_p2m_set() fails once this many
-					 * more succeeded; -1 (default): never */
+	int p2m_set_fail_after;		/* arch_p2m_set() fails once, after this
+					 * many more succeeded (then it is -1
+					 * again); -1 (default): never */
 	bool domain_create_fails;	/* arch_domain_create() says ENOMEM */
 	int vcpu_create_fail_after;	/* like p2m_set_fail_after */
+	/* Called first by every arch_p2m_set(): a test acting in mid-call. */
+	void (*p2m_set_hook)(struct domain *d, uint64_t gfn);
 
 	/* Recorded by the fake. */
 	bool irqs_off;			/* after arch_irq_save(), until restored */
@@ -55,7 +72,13 @@ struct fake_arch {
 	int arch_domains;		/* live arch domain states */
 	int arch_vcpus;			/* live arch vCPU states */
 	uint64_t p2m_pages;		/* pages mirrored now (set minus cleared) */
+	uint64_t timer_deadline;	/* the last arch_timer_program() */
+	unsigned int kicks;		/* arch_cpu_kick() calls */
+	unsigned int vcpu_notifies;	/* arch_vcpu_notify() calls */
+	unsigned int vcpu_boots;	/* arch_vcpu_boot() calls */
+	struct arch_boot_entry last_boot;	/* what the last one was given */
 	unsigned int p2m_large_sets;	/* 2 MiB mappings mirrored */
+	unsigned int p2m_errors;	/* sets over a mapping, clears of nothing */
 };
 
 extern struct fake_arch fake;
@@ -68,6 +91,12 @@ const char *fake_console(void);
 size_t fake_console_len(void);
 bool fake_console_has(const char *needle);
 void fake_console_clear(void);
+
+/*
+ * What the second stage maps at @gfn of @d, as mirrored by arch_p2m_set()
+ * and arch_p2m_clear(): what the guest would see. False if nothing.
+ */
+bool fake_p2m_lookup(const struct domain *d, uint64_t gfn, paddr_t *pa, uint32_t *rights);
 
 /* Zero all of fake RAM (cheaply: the pages are dropped, not written). */
 void fake_ram_reset(void);

@@ -7,6 +7,7 @@
 #include <keel/log.h>
 #include <keel/panic.h>
 #include <keel/string.h>
+#include <public/keel/arch-x86_64.h>
 #include <x86/acpi.h>
 #include <x86/cpu.h>
 #include <x86/lapic.h>
@@ -15,6 +16,7 @@
 #include <x86/percpu.h>
 #include <x86/smp.h>
 #include <x86/svm.h>
+#include <x86/svm_domain.h>
 #include <x86/time.h>
 #include <x86/trap.h>
 
@@ -42,6 +44,26 @@ unsigned int arch_cpu_count(void)
 void arch_cpu_relax(void)
 {
 	pause();
+}
+
+void arch_timer_program(uint64_t deadline_ns)
+{
+	uint64_t now;
+
+	if (!deadline_ns) {
+		lapic_timer_stop();
+		return;
+	}
+	now = arch_time_ns();
+	/* A deadline already past fires at once; a far one fires early and is re-armed. */
+	lapic_timer_oneshot((int64_t)(deadline_ns - now) > 0 ? deadline_ns - now : 1);
+}
+
+void arch_cpu_kick(unsigned int cpu)
+{
+	if (cpu < cpus_present && cpus[cpu].online) {
+		lapic_send_ipi(cpus[cpu].apic_id, VEC_KICK);
+	}
 }
 
 void arch_cpu_idle(void)
@@ -100,6 +122,12 @@ void arch_fpu_end(unsigned long flags)
 {
 	__asm__ volatile("fxrstor64 %0" : : "m"(this_cpu()->fpu_save));
 	arch_irq_restore(flags);
+}
+
+void arch_map_window(uint64_t *gpa, uint64_t *size)
+{
+	*gpa = KEEL_X86_GPA_MAP_WINDOW;
+	*size = KEEL_X86_GPA_MAP_WINDOW_SIZE;
 }
 
 void arch_debug_exit(unsigned int code)
@@ -260,6 +288,10 @@ int arch_virt_enable(void)
 			smp_call_on(i, enable_svm_here, ok);
 			enabled += ok[i];
 		}
+	}
+	if (!svm_permission_maps_init()) {
+		log_err("SVM: no memory for the I/O and MSR permission maps");
+		return -1;
 	}
 	if (enabled != smp_online_count()) {
 		log_err("SVM: enabled on %u of %u CPUs", enabled, smp_online_count());

@@ -89,10 +89,50 @@ void arch_vcpu_destroy(struct vcpu *v);
  * (GUEST_READ/WRITE/EXEC), or remove them. @order is 0 or 9 (2 MiB).
  * Called with the domain's memory lock held. set returns 0 or
  * -KEEL_ENOMEM (the core then undoes its own change).
+ *
+ * Only a set that needs memory for the arch's own tables may fail, and a
+ * failed set changes nothing. The core's undo paths rely on two
+ * consequences: setting a GFN again right after clearing it (same order)
+ * succeeds, and when a 2 MiB mapping is split (cleared, then its 512 pages
+ * set at order 0 one by one) only the first of those sets may fail.
+ * When clear returns, no vCPU of @d can reach the old page any more: the
+ * arch flushes whatever second-stage translations CPUs may cache (grant
+ * revocation depends on it).
  */
 int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
 		 uint32_t rights);
 void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order);
+
+/*
+ * The guest-physical range every domain keeps empty for Keel mappings (the
+ * map window of docs/abi/hypercalls.md, "Memory": the device table's
+ * /map-window, the start info's map_window_gpa/size). Fixed for the
+ * architecture, page-aligned. Any context.
+ */
+void arch_map_window(uint64_t *gpa, uint64_t *size);
+
+/*
+ * Whether @gfn lies in a platform range of the guest-physical layout
+ * (emulated devices, PCI BARs, and room kept for them; docs/abi/boot.md):
+ * nothing may be populated or mapped there. The map window is not a
+ * platform range. Fixed for the architecture. Any context.
+ */
+bool arch_gfn_is_platform(uint64_t gfn);
+
+/*
+ * The guest-physical layout of a domain with @ram_pages pages of RAM, for
+ * builders: where its RAM goes and which ranges the platform reserves,
+ * sorted and not overlapping, as KEEL_MEMTYPE_RAM, _RESERVED and
+ * _MAP_WINDOW entries (docs/abi/boot.md, "Guest physical layout"). Writes
+ * up to @max entries and returns how many there are.
+ */
+struct arch_mem_range {
+	uint64_t base;
+	uint64_t size;
+	uint32_t type;			/* KEEL_MEMTYPE_* */
+};
+unsigned int arch_guest_layout(uint64_t ram_pages, struct arch_mem_range *out,
+			       unsigned int max);
 
 /*
  * Bracket calls into prebuilt libraries that use FPU/SIMD registers (zlib's
@@ -102,6 +142,53 @@ void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order);
  */
 unsigned long arch_fpu_begin(void);
 void arch_fpu_end(unsigned long flags);
+
+/*
+ * Running guests (core/schedule.c, core/vcpu.c).
+ *
+ * arch_timer_program()  arm this CPU's one-shot timer for @deadline_ns
+ *                       (arch_time_ns() clock; 0: disarm). Its interrupt
+ *                       calls timer_interrupt() (keel/timer.h).
+ * arch_cpu_kick()       make CPU @cpu look at sched_need_resched() soon: an
+ *                       IPI that wakes it from idle or makes its guest exit.
+ *                       Any context.
+ * arch_vcpu_boot()      set @v's registers for its first entry per @e
+ *                       (docs/abi/boot.md); may write page tables and
+ *                       descriptor tables into @e's scratch area of guest
+ *                       RAM. Returns 0 or -KEEL_EINVAL / -KEEL_EFAULT.
+ * arch_vcpu_run()       enter @v's guest on this CPU and handle its exits
+ *                       until sched_need_resched() is set for this CPU.
+ *                       Called with interrupts on; returns with them on.
+ * arch_vcpu_notify()    @v has a new upcall to deliver: if it runs on
+ *                       another CPU, make it exit so the next entry
+ *                       injects it. Any context.
+ * arch_time_info()      fill @ti's TSC scaling and a consistent
+ *                       (tsc_timestamp, system_time_ns) pair, where system
+ *                       time is arch_time_ns() - @origin_ns.
+ */
+struct arch_boot_entry {
+	uint32_t mode;			/* KEEL_ENTRY_MODE_* */
+	uint64_t entry;			/* guest-physical entry point */
+	uint64_t boot_info_gpa;		/* start info: RDI (LONG64) or EBX (FLAT32) */
+	uint64_t stack_top;		/* initial stack pointer */
+	uint64_t scratch_gpa;		/* guest RAM the arch may fill (page-aligned) */
+	uint64_t scratch_size;
+	uint64_t map_limit;		/* identity-map [0, map_limit) (LONG64) */
+};
+struct keel_vcpu_time_info;
+
+void arch_timer_program(uint64_t deadline_ns);
+void arch_cpu_kick(unsigned int cpu);
+int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e);
+/*
+ * KEEL_HC_VCPU_UP with a context: read the arch's context struct at @gpa
+ * of @v's domain, check it and load it into offline @v. Returns 0,
+ * -KEEL_EFAULT or -KEEL_EINVAL (rejected: see the arch's public header).
+ */
+int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa);
+void arch_vcpu_run(struct vcpu *v);
+void arch_vcpu_notify(struct vcpu *v);
+void arch_time_info(struct keel_vcpu_time_info *ti, uint64_t origin_ns);
 
 /* Walk the current call stack: fills up to @max return addresses. */
 size_t arch_backtrace(uintptr_t *pcs, size_t max);

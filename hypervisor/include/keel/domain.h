@@ -9,7 +9,8 @@
  * is destroyed and the last reference is gone.
  *
  * Lifecycle: created PAUSED -> RUNNING <-> PAUSED; RUNNING -> SHUTDOWN
- * (the guest asked, with a reason) ; any -> DYING (destroy) -> gone.
+ * (the guest asked, with a reason; a controller forces PAUSED ones too);
+ * SHUTDOWN (suspend) -> RUNNING; any -> DYING (destroy) -> gone.
  */
 #ifndef KEEL_DOMAIN_H
 #define KEEL_DOMAIN_H
@@ -25,6 +26,7 @@
 #define DOMAIN_MAX_VCPUS	64
 
 struct console_domain;
+struct device_domain;
 struct vcpu_state;
 struct evtchn_domain;
 struct gnttab_domain;
@@ -49,7 +51,7 @@ struct vcpu {
 struct domain {
 	uint32_t domid;			/* (c) */
 	char name[DOMAIN_NAME_MAX];	/* (c) unique among live domains */
-	uint32_t caps;			/* (c) KEEL_CAP_* */
+	uint32_t caps;			/* (atomic) KEEL_CAP_*; CTL_DOMAIN_SET_CAPS */
 	uint32_t creator;		/* (c) domid that created it; 0: Keel */
 	struct spinlock lock;		/* guards state and shutdown_reason */
 	enum domain_state state;
@@ -61,6 +63,7 @@ struct domain {
 	struct evtchn_domain *evtchn;		/* (c) its ports (core/evtchn.c) */
 	struct gnttab_domain *gnttab;		/* (c) grants and maps (core/grant_table.c) */
 	struct console_domain *console;	/* (c) hypervisor console (core/console.c) */
+	struct device_domain *devices;	/* (c) PV devices and device table (core/device.c) */
 	uint32_t vcpu_count;		/* (c) */
 	struct vcpu *vcpus[DOMAIN_MAX_VCPUS];	/* (c) */
 	struct sched_group sched;	/* its share of the CPUs */
@@ -103,6 +106,15 @@ int domain_unpause(struct domain *d);
 int domain_shutdown(struct domain *d, uint32_t reason);
 
 /*
+ * For the control interface: a controller forces a PAUSED domain down
+ * (domain_shutdown() only stops a RUNNING one, as a guest does), or
+ * resumes a domain shut down with KEEL_SHUTDOWN_SUSPEND (-KEEL_EBUSY for
+ * any other state or reason).
+ */
+int domain_shutdown_paused(struct domain *d, uint32_t reason);
+int domain_resume(struct domain *d);
+
+/*
  * Destroy: the domain leaves the table at once (lookups fail, its name is
  * free again); its memory and vCPUs go when the last reference does.
  * Returns 0 or -KEEL_EBUSY if it is already dying.
@@ -114,5 +126,8 @@ unsigned int domain_list(uint32_t *ids, unsigned int max);
 
 /* Live domains right now. */
 unsigned int domain_count(void);
+
+/* Domains not yet freed: live ones plus destroyed ones still referenced. */
+unsigned int domain_objects(void);
 
 #endif

@@ -57,6 +57,13 @@ struct evtchn_env {
 	void (*kick_vcpu)(struct evtchn_domain *d, uint32_t vcpu);
 
 	/*
+	 * Optional: the pending bit of masked @port went from 0 to 1 (no kick
+	 * happens for it). For vCPUs waiting in KEEL_HC_SCHED_POLL, which
+	 * ignores the mask. Same context and rules as kick_vcpu.
+	 */
+	void (*port_raised)(struct evtchn_domain *d, uint32_t port);
+
+	/*
 	 * Optional: validate KEEL_UPCALL_PLATFORM for @vcpu with MSI-X entry
 	 * (or 0 for MSI/INTx) @entry against the domain's platform device:
 	 * 0, or -KEEL_EINVAL (entry beyond the MSI-X table, INTx for a vCPU

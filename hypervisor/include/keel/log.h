@@ -35,6 +35,16 @@ void log_raw(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Copy out up to @size bytes of the ring, oldest first; returns bytes copied. */
 size_t log_ring_read(char *buf, size_t size);
 
+/*
+ * The ring as a stream (KEEL_HC_CTL_LOG_READ): positions count bytes since
+ * the log began and never wrap. Copies up to @size bytes from @pos, or from
+ * the oldest byte still held if @pos is older; sets *@next_pos to the
+ * position after the last byte copied and *@oldest_pos to the oldest held.
+ * Returns the bytes copied: 0 when nothing is at @pos yet.
+ */
+size_t log_stream_read(uint64_t pos, char *buf, size_t size, uint64_t *next_pos,
+		       uint64_t *oldest_pos);
+
 /* Panic path: take the console even if another CPU died holding its lock. */
 void log_force_unlock(void);
 

@@ -5,6 +5,7 @@
  */
 #include <keel/log.h>
 #include <keel/panic.h>
+#include <keel/schedule.h>
 #include <keel/string.h>
 #include <x86/cpu.h>
 #include <x86/layout.h>
@@ -58,10 +59,13 @@ void ap_entry64(struct percpu *cpu)
 		log_err("online (APIC %u), but the LAPIC timer did not fire as armed",
 			cpu->apic_id);
 	}
-	for (;;) {
+	/* Answer IPI calls until the boot CPU starts scheduling, then join in. */
+	while (!schedule_started()) {
 		sti();
 		__asm__ volatile("hlt");
 	}
+	cli();
+	schedule_enter();
 }
 
 static bool start_one(struct percpu *cpu)

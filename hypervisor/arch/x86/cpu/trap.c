@@ -10,6 +10,7 @@
 #include <keel/log.h>
 #include <keel/panic.h>
 #include <keel/symbols.h>
+#include <keel/timer.h>
 #include <x86/cpu.h>
 #include <x86/lapic.h>
 #include <x86/percpu.h>
@@ -143,6 +144,10 @@ void x86_trap(struct trap_frame *f)
 	case VEC_TIMER:
 		this_cpu()->timer_ticks++;
 		lapic_eoi();
+		timer_interrupt();
+		break;
+	case VEC_KICK:
+		lapic_eoi();	/* its only job was to interrupt */
 		break;
 	case VEC_IPI_CALL:
 		smp_handle_call_ipi();

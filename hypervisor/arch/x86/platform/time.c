@@ -6,6 +6,7 @@
  */
 #include <arch/arch.h>
 #include <keel/log.h>
+#include <public/keel/vcpu.h>
 #include <x86/cpu.h>
 #include <x86/lapic.h>
 #include <x86/paging.h>
@@ -30,6 +31,30 @@ uint64_t arch_time_ns(void)
 		return 0;
 	}
 	return (uint64_t)(((unsigned __int128)(rdtsc() - tsc_boot) * ns_per_tsc_32) >> 32);
+}
+
+/*
+ * The guest's view (keel_vcpu_time_info): the same TSC and the same scale
+ * as arch_time_ns(), so guest and Keel agree on every nanosecond. The
+ * 32.32 multiplier must fit in 32 bits: for a TSC slower than 1 GHz the
+ * delta is shifted left first.
+ */
+void arch_time_info(struct keel_vcpu_time_info *ti, uint64_t origin_ns)
+{
+	uint64_t mul = ns_per_tsc_32;
+	int8_t shift = 0;
+	uint64_t tsc = rdtsc();
+
+	while (mul > 0xffffffffull) {
+		mul >>= 1;
+		shift++;
+	}
+	ti->tsc_to_ns_mul = (uint32_t)mul;
+	ti->tsc_shift = shift;
+	ti->tsc_timestamp = tsc;
+	ti->system_time_ns = (uint64_t)(((unsigned __int128)(tsc - tsc_boot) * ns_per_tsc_32) >> 32) -
+			     origin_ns;
+	ti->flags = (cpuid(0x80000007u, 0).edx & (1u << 8)) ? KEEL_TIME_F_TSC_STABLE : 0;
 }
 
 void udelay(uint64_t us)

@@ -8,6 +8,8 @@
 #include <keel/heap.h>
 #include <keel/page_alloc.h>
 #include <public/keel/errno.h>
+#include <keel/string.h>
+#include <x86/percpu.h>
 #include <x86/svm_domain.h>
 
 int arch_domain_create(struct domain *d)
@@ -17,6 +19,8 @@ int arch_domain_create(struct domain *d)
 	if (!sd) {
 		return -KEEL_ENOMEM;
 	}
+	memset(sd, 0, sizeof(*sd));
+	sd->lock = (struct spinlock)SPINLOCK_INIT;
 	if (!npt_init(&sd->npt)) {
 		heap_free(sd);
 		return -KEEL_ENOMEM;
@@ -43,6 +47,7 @@ int arch_vcpu_create(struct vcpu *v)
 	if (!sv) {
 		return -KEEL_ENOMEM;
 	}
+	memset(sv, 0, sizeof(*sv));
 	sv->vmcb_pa = page_alloc(1);
 	if (!sv->vmcb_pa) {
 		heap_free(sv);
@@ -50,6 +55,10 @@ int arch_vcpu_create(struct vcpu *v)
 	}
 	sv->vmcb = arch_phys_to_virt(sv->vmcb_pa);
 	v->arch = sv;
+	if (svm_vcpu_init(v) != 0) {
+		arch_vcpu_destroy(v);
+		return -KEEL_ENOMEM;
+	}
 	return 0;
 }
 
@@ -58,6 +67,7 @@ void arch_vcpu_destroy(struct vcpu *v)
 	struct svm_vcpu *sv = v->arch;
 
 	if (sv) {
+		svm_vcpu_forget(v);
 		page_free(sv->vmcb_pa, 1);
 		heap_free(sv);
 		v->arch = NULL;
@@ -80,4 +90,36 @@ int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
 void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order)
 {
 	npt_unmap(&svm_domain(d)->npt, gfn << PAGE_SHIFT, order);
+	svm_flush_domain(d);
+}
+
+/*
+ * A mapping went away: no CPU may use a TLB entry for it once this
+ * returns, because the page may be freed and reused. Bump the domain's
+ * generation (each entry compares it and flushes its ASID) and wait for
+ * every CPU that is in one of @d's guests with an older generation to
+ * leave it; the kick's interrupt forces that exit. A CPU not in guest mode
+ * needs nothing, whatever lock it spins on, so this cannot deadlock.
+ */
+void svm_flush_domain(struct domain *d)
+{
+	struct svm_domain *sd = svm_domain(d);
+	uint64_t gen = __atomic_add_fetch(&sd->npt_gen, 1, __ATOMIC_SEQ_CST);
+	unsigned int self = arch_cpu_index();
+
+	for (unsigned int i = 0; i < cpus_present; i++) {
+		bool kicked = false;
+
+		if (i == self) {
+			continue;	/* we are not in guest mode */
+		}
+		while (__atomic_load_n(&cpus[i].guest_domain, __ATOMIC_SEQ_CST) == d &&
+		       cpus[i].guest_npt_gen != gen) {
+			if (!kicked) {
+				arch_cpu_kick(i);
+				kicked = true;
+			}
+			arch_cpu_relax();
+		}
+	}
 }

@@ -5,6 +5,8 @@
  * svm_vmrun(gprs, vmcb_pa, host_vmcb_pa): saves the host's callee-saved
  * registers and hidden state (VMSAVE), loads the guest's general registers,
  * runs it with GIF clear around the switch, and stores them back on exit.
+ * Called with interrupts off; returns with them off (GIF set again), so a
+ * pending host interrupt is taken when the caller enables them.
  */
 #define GPR_RBX	0
 #define GPR_RCX	8
@@ -56,7 +58,14 @@ svm_vmrun:
 
 	movq	(%rsp), %rax		/* guest VMCB */
 	vmload
+	/*
+	 * With GIF clear, STI lets no interrupt in here, but VMRUN records
+	 * the host's IF as set: a host interrupt arriving in guest mode then
+	 * makes the guest exit (the INTR intercept) instead of waiting for it.
+	 */
+	sti
 	vmrun
+	cli
 	vmsave
 
 	pushq	%rdi			/* guest RDI */

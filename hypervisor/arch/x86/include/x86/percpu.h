@@ -65,6 +65,17 @@ struct percpu {
 	paddr_t svm_hsave_pa;
 	paddr_t svm_host_vmcb_pa;
 	bool svm_enabled;
+
+	/* Guests (svm/vcpu.c): ASIDs handed out on this CPU, per generation. */
+	uint32_t asid_next;
+	uint64_t asid_gen;
+	struct vcpu *fpu_owner;		/* whose FPU/DR state is loaded */
+	/*
+	 * While in guest mode: its domain and the npt_gen its TLB entries are
+	 * valid for, so svm_flush_domain() knows whom to wait for.
+	 */
+	struct domain *volatile guest_domain;
+	volatile uint64_t guest_npt_gen;
 };
 
 /* (c): set when the CPU is brought up, constant afterwards. */

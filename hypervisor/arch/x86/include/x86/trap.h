@@ -12,6 +12,7 @@
 
 #define VEC_TIMER		0xf0	/* LAPIC timer */
 #define VEC_IPI_CALL		0xf1	/* run a function on another CPU */
+#define VEC_KICK		0xf2	/* look at the scheduler (exit a guest, leave hlt) */
 #define VEC_SPURIOUS		0xff
 
 /* Laid out by cpu/trap_entry.S, lowest address first. */

@@ -97,7 +97,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define INTERCEPT_NMI		(1u << 1)
 #define INTERCEPT_SMI		(1u << 2)
 #define INTERCEPT_INIT		(1u << 3)
+#define INTERCEPT_RDPMC		(1u << 15)
 #define INTERCEPT_CPUID		(1u << 18)
+#define INTERCEPT_INVD		(1u << 22)
 #define INTERCEPT_HLT		(1u << 24)
 #define INTERCEPT_INVLPGA	(1u << 26)
 #define INTERCEPT_IOIO		(1u << 27)
@@ -111,19 +113,62 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define INTERCEPT_STGI		(1u << 4)
 #define INTERCEPT_CLGI		(1u << 5)
 #define INTERCEPT_SKINIT	(1u << 6)
+#define INTERCEPT_WBINVD	(1u << 9)
+#define INTERCEPT_MONITOR	(1u << 10)
+#define INTERCEPT_MWAIT		(1u << 11)
+#define INTERCEPT_MWAIT_COND	(1u << 12)
 #define INTERCEPT_XSETBV	(1u << 13)
+
+/* vintr */
+#define V_IRQ			(1ull << 8)
+#define V_INTR_PRIO_SHIFT	16
+#define V_IGN_TPR		(1ull << 20)
+#define V_INTR_MASKING		(1ull << 24)
+#define V_INTR_VECTOR_SHIFT	32
+
+/* event_inject and exit_int_info */
+#define EVENT_VALID		(1ull << 31)
+#define EVENT_ERROR_VALID	(1ull << 11)
+#define EVENT_TYPE_SHIFT	8
+#define EVENT_TYPE_MASK		(7ull << 8)
+#define EVENT_TYPE_INTR		0
+#define EVENT_TYPE_NMI		2
+#define EVENT_TYPE_EXCEPTION	3
+#define EVENT_TYPE_SOFT_INT	4
+
+/* tlb_control */
+#define TLB_FLUSH_NONE		0
+#define TLB_FLUSH_ALL		1
+#define TLB_FLUSH_ASID		3
 
 /* exit codes */
 #define VMEXIT_EXCEPTION_BASE	0x40
+#define VMEXIT_EXCP_DB		(VMEXIT_EXCEPTION_BASE + 1)
+#define VMEXIT_EXCP_AC		(VMEXIT_EXCEPTION_BASE + 17)
 #define VMEXIT_INTR		0x60
 #define VMEXIT_NMI		0x61
+#define VMEXIT_SMI		0x62
+#define VMEXIT_INIT		0x63
+#define VMEXIT_RDPMC		0x6f
 #define VMEXIT_CPUID		0x72
+#define VMEXIT_INVD		0x76
 #define VMEXIT_HLT		0x78
+#define VMEXIT_INVLPGA		0x7a
 #define VMEXIT_IOIO		0x7b
 #define VMEXIT_MSR		0x7c
 #define VMEXIT_SHUTDOWN		0x7f
 #define VMEXIT_VMRUN		0x80
 #define VMEXIT_VMMCALL		0x81
+#define VMEXIT_VMLOAD		0x82
+#define VMEXIT_VMSAVE		0x83
+#define VMEXIT_STGI		0x84
+#define VMEXIT_CLGI		0x85
+#define VMEXIT_SKINIT		0x86
+#define VMEXIT_WBINVD		0x89
+#define VMEXIT_MONITOR		0x8a
+#define VMEXIT_MWAIT		0x8b
+#define VMEXIT_MWAIT_COND	0x8c
+#define VMEXIT_XSETBV		0x8d
 #define VMEXIT_NPF		0x400
 #define VMEXIT_INVALID		((uint64_t)-1)
 
@@ -132,6 +177,8 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define IOIO_STRING		(1u << 2)
 #define IOIO_REP		(1u << 3)
 #define IOIO_SIZE_SHIFT		4	/* bits 4-6: 1, 2 or 4 bytes, one-hot */
+#define IOIO_ADDR_SHIFT		7	/* bits 7-9: 16, 32 or 64-bit address, one-hot */
+#define IOIO_SEG_SHIFT		10	/* bits 10-12: segment of OUTS (ES CS SS DS FS GS) */
 #define IOIO_PORT_SHIFT		16
 
 #endif

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * svm/exits.c - what Keel does for each #VMEXIT of a domain's vCPU.
+ *
+ * Every intercepted instruction is either emulated and skipped, or turned
+ * into the exception the guest would get on hardware without the feature
+ * (#UD for SVM and MONITOR/MWAIT, #GP for RDPMC). Without nrip-save the
+ * length comes from Keel's decoder (cpu/insn_len.c), reading the bytes
+ * through the guest's own page tables. Anything Keel cannot make sense of
+ * crashes the domain with a report; the hypervisor and the other domains
+ * go on.
+ */
+#include <arch/arch.h>
+#include <keel/hypercall.h>
+#include <keel/log.h>
+#include <keel/schedule.h>
+#include <keel/vcpu.h>
+#include <public/keel/errno.h>
+#include <x86/cpu.h>
+#include <x86/guest_walk.h>
+#include <x86/insn.h>
+#include <x86/msr.h>
+#include <x86/svm_domain.h>
+
+#define VEC_DB		1
+#define VEC_UD		6
+#define VEC_GP		13
+#define VEC_PF		14
+#define VEC_AC		17
+#define CS_L		(1u << 9)
+#define CS_DB		(1u << 10)
+#define RFLAGS_DF	(1ull << 10)
+#define STRING_IO_BATCH	1024u	/* elements per exit; REP resumes where it stopped */
+
+static void paging_of(const struct vmcb_save *s, struct guest_paging *pg)
+{
+	pg->cr0 = s->cr0;
+	pg->cr3 = s->cr3;
+	pg->cr4 = s->cr4;
+	pg->efer = s->efer;
+}
+
+static enum cpu_mode mode_of(const struct vmcb_save *s)
+{
+	if ((s->efer & EFER_LMA) && (s->cs.attrib & CS_L)) {
+		return CPU_MODE_64;
+	}
+	if (!(s->cr0 & CR0_PE)) {
+		return CPU_MODE_16;
+	}
+	return (s->cs.attrib & CS_DB) ? CPU_MODE_32 : CPU_MODE_16;
+}
+
+/* Move RIP past the intercepted instruction; false (domain crashed) if impossible. */
+static bool skip(struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_save *s = &sv->vmcb->save;
+	enum cpu_mode mode = mode_of(s);
+	struct guest_paging pg;
+	uint8_t bytes[INSN_MAX_LEN];
+	uint64_t linear;
+	size_t got;
+	int len;
+
+	if (svm_features.nrip_save) {
+		s->rip = sv->vmcb->control.next_rip;
+		return true;
+	}
+	paging_of(s, &pg);
+	linear = (mode == CPU_MODE_64) ? s->rip : (s->cs.base + s->rip) & 0xffffffffu;
+	got = guest_read_linear(v->domain, &pg, linear, bytes, sizeof(bytes));
+	len = insn_length(bytes, got, mode);
+	if (len < 0) {
+		domain_crash(v->domain, "vCPU %u: cannot decode the intercepted instruction at "
+			     "%#llx (%zu bytes readable, error %d)", v->id,
+			     (unsigned long long)s->rip, got, len);
+		return false;
+	}
+	s->rip = (mode == CPU_MODE_64) ? s->rip + (uint64_t)len
+				       : (s->rip + (uint64_t)len) & 0xffffffffu;
+	return true;
+}
+
+static uint64_t reg_rdx_rax(struct svm_vcpu *sv)
+{
+	return (sv->gprs.rdx << 32) | (uint32_t)sv->vmcb->save.rax;
+}
+
+static void handle_cpuid(struct vcpu *v, struct svm_vcpu *sv)
+{
+	uint32_t r[4];
+
+	svm_cpuid(v, (uint32_t)sv->vmcb->save.rax, (uint32_t)sv->gprs.rcx, r);
+	sv->vmcb->save.rax = r[0];
+	sv->gprs.rbx = r[1];
+	sv->gprs.rcx = r[2];
+	sv->gprs.rdx = r[3];
+	skip(v);
+}
+
+static void handle_msr(struct vcpu *v, struct svm_vcpu *sv)
+{
+	uint32_t msr = (uint32_t)sv->gprs.rcx;
+	uint64_t value;
+
+	if (sv->vmcb->control.exit_info1 == 0) {
+		if (!svm_rdmsr(v, msr, &value)) {
+			svm_inject_exception(sv, VEC_GP, true, 0);
+			return;
+		}
+		sv->vmcb->save.rax = (uint32_t)value;
+		sv->gprs.rdx = value >> 32;
+	} else if (!svm_wrmsr(v, msr, reg_rdx_rax(sv))) {
+		svm_inject_exception(sv, VEC_GP, true, 0);
+		return;
+	}
+	skip(v);
+}
+
+static void handle_hypercall(struct vcpu *v, struct svm_vcpu *sv)
+{
+	struct vmcb_save *s = &sv->vmcb->save;
+	uint64_t args[HYPERCALL_ARGS] = {
+		sv->gprs.rdi, sv->gprs.rsi, sv->gprs.rdx, sv->gprs.r10, sv->gprs.r8, sv->gprs.r9,
+	};
+	long result;
+
+	if (mode_of(s) != CPU_MODE_64) {
+		svm_inject_exception(sv, VEC_UD, false, 0);
+		return;
+	}
+	if (s->cpl != 0) {
+		result = -KEEL_EPERM;
+	} else {
+		result = hypercall_dispatch(v, s->rax, args);
+		if (result == HYPERCALL_RESTART) {
+			return;	/* waits; the call runs again when it is woken */
+		}
+	}
+	s->rax = (uint64_t)result;
+	skip(v);
+}
+
+/* Ports nothing claims read all ones (0x42, the old PIT, zero) and ignore writes. */
+static uint32_t absent_port_value(uint16_t port, unsigned int size)
+{
+	if (port == 0x42) {
+		return 0;
+	}
+	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static uint64_t segment_base(const struct vmcb_save *s, unsigned int seg)
+{
+	static const size_t offsets[6] = {
+		offsetof(struct vmcb_save, es), offsetof(struct vmcb_save, cs),
+		offsetof(struct vmcb_save, ss), offsetof(struct vmcb_save, ds),
+		offsetof(struct vmcb_save, fs), offsetof(struct vmcb_save, gs),
+	};
+
+	if (seg > 5) {
+		return 0;
+	}
+	return ((const struct vmcb_segment *)((const uint8_t *)s + offsets[seg]))->base;
+}
+
+/*
+ * INS/OUTS, with REP. INS stores all ones at ES:rDI, OUTS reads nothing
+ * (no device wants the bytes) but faults like hardware would; both step
+ * the index register and count. A long REP is done in batches: RIP stays
+ * on the instruction until RCX reaches zero.
+ */
+static void string_io(struct vcpu *v, struct svm_vcpu *sv, uint64_t info, unsigned int size)
+{
+	struct vmcb_save *s = &sv->vmcb->save;
+	bool in = info & IOIO_IN, rep = info & IOIO_REP;
+	unsigned int addr_bits = (info & (4u << IOIO_ADDR_SHIFT)) ? 64 :
+				 (info & (2u << IOIO_ADDR_SHIFT)) ? 32 : 16;
+	uint64_t mask = addr_bits == 64 ? ~0ull : (1ull << addr_bits) - 1;
+	uint64_t *index = in ? &sv->gprs.rdi : &sv->gprs.rsi;
+	unsigned int seg = in ? 0 : (info >> IOIO_SEG_SHIFT) & 7;
+	int64_t step = (s->rflags & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+	uint64_t count = rep ? (sv->gprs.rcx & mask) : 1;
+	uint32_t ones = absent_port_value((uint16_t)(info >> IOIO_PORT_SHIFT), size);
+	struct guest_paging pg;
+	unsigned int done = 0;
+
+	paging_of(s, &pg);
+	while (count > 0 && done < STRING_IO_BATCH) {
+		uint64_t offset = *index & mask;
+		uint64_t linear = segment_base(s, seg) + offset;
+		uint64_t gpa;
+		uint32_t err;
+		int w;
+
+		if (mode_of(s) != CPU_MODE_64) {
+			linear &= 0xffffffffu;
+		} else if (seg < 4) {
+			linear = offset;	/* ES/CS/SS/DS bases are ignored in 64-bit mode */
+		}
+		w = guest_walk(v->domain, &pg, linear, in ? WALK_WRITE : 0, &gpa, &err);
+		if (w == WALK_FAULT || (w == WALK_OK && ((gpa & (PAGE_SIZE - 1)) + size > PAGE_SIZE))) {
+			s->cr2 = linear;
+			svm_inject_exception(sv, VEC_PF, true, err);
+			return;
+		}
+		if (w != WALK_OK || (in ? guest_copy_to(v->domain, gpa, &ones, size)
+					 : 0) != 0) {
+			domain_crash(v->domain, "vCPU %u: string I/O at %#llx to guest-physical "
+				     "%#llx, which is not its memory", v->id,
+				     (unsigned long long)s->rip, (unsigned long long)gpa);
+			return;
+		}
+		*index = (*index & ~mask) | ((*index + (uint64_t)step) & mask);
+		count--;
+		done++;
+		if (rep) {
+			sv->gprs.rcx = (sv->gprs.rcx & ~mask) | count;
+		}
+	}
+	if (count == 0) {
+		skip(v);
+	}
+}
+
+static void handle_io(struct vcpu *v, struct svm_vcpu *sv)
+{
+	uint64_t info = sv->vmcb->control.exit_info1;
+	uint16_t port = (uint16_t)(info >> IOIO_PORT_SHIFT);
+	unsigned int size = (info >> IOIO_SIZE_SHIFT) & 7;	/* 1, 2 or 4 */
+
+	if (info & IOIO_STRING) {
+		string_io(v, sv, info, size);
+		return;
+	}
+	if (info & IOIO_IN) {
+		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
+		uint64_t value = absent_port_value(port, size);
+
+		/* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge. */
+		sv->vmcb->save.rax = size == 4 ? value : (sv->vmcb->save.rax & ~mask) | value;
+	}
+	skip(v);
+}
+
+static const char *access_name(uint64_t error)
+{
+	if (error & (1u << 4)) {
+		return "instruction fetch";
+	}
+	return (error & 2) ? "write" : "read";
+}
+
+static void handle_npf(struct vcpu *v, struct svm_vcpu *sv)
+{
+	uint64_t gpa = sv->vmcb->control.exit_info2;
+	uint64_t error = sv->vmcb->control.exit_info1;
+
+	if (!(error & (1u << 4)) && svm_lapic_mmio(v, gpa)) {
+		return;	/* a data access to the local APIC page, emulated */
+	}
+	domain_crash(v->domain, "vCPU %u: %s of guest-physical %#llx at RIP %#llx: not its "
+		     "memory (nested page fault, error %#llx)", v->id, access_name(error),
+		     (unsigned long long)gpa, (unsigned long long)sv->vmcb->save.rip,
+		     (unsigned long long)error);
+}
+
+static void reflect_exception(struct svm_vcpu *sv, unsigned int vector)
+{
+	/* #AC has an error code of 0; #DB none. */
+	svm_inject_exception(sv, vector, vector == VEC_AC, 0);
+}
+
+void svm_handle_exit(struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_control *c = &sv->vmcb->control;
+
+	switch (c->exit_code) {
+	case VMEXIT_INTR:
+	case VMEXIT_NMI:
+	case VMEXIT_SMI:
+	case VMEXIT_INIT:
+		break;	/* the host's own business, handled after GIF was set */
+	case VMEXIT_CPUID:
+		handle_cpuid(v, sv);
+		break;
+	case VMEXIT_MSR:
+		handle_msr(v, sv);
+		break;
+	case VMEXIT_HLT:
+		if (vcpu_halt(v)) {
+			skip(v);
+		}
+		break;
+	case VMEXIT_IOIO:
+		handle_io(v, sv);
+		break;
+	case VMEXIT_VMMCALL:
+		handle_hypercall(v, sv);
+		break;
+	case VMEXIT_NPF:
+		handle_npf(v, sv);
+		break;
+	case VMEXIT_INVD:
+	case VMEXIT_WBINVD:
+		skip(v);	/* Keel's caches are coherent; nothing to write back for the guest */
+		break;
+	case VMEXIT_RDPMC:
+		svm_inject_exception(sv, VEC_GP, true, 0);
+		break;
+	case VMEXIT_VMRUN:
+	case VMEXIT_VMLOAD:
+	case VMEXIT_VMSAVE:
+	case VMEXIT_STGI:
+	case VMEXIT_CLGI:
+	case VMEXIT_SKINIT:
+	case VMEXIT_INVLPGA:
+	case VMEXIT_MONITOR:
+	case VMEXIT_MWAIT:
+	case VMEXIT_MWAIT_COND:
+	case VMEXIT_XSETBV:
+		/* Not offered (CPUID says so): what hardware without them does. */
+		svm_inject_exception(sv, VEC_UD, false, 0);
+		break;
+	case VMEXIT_EXCP_DB:
+		reflect_exception(sv, VEC_DB);
+		break;
+	case VMEXIT_EXCP_AC:
+		reflect_exception(sv, VEC_AC);
+		break;
+	case VMEXIT_SHUTDOWN:
+		domain_crash(v->domain, "vCPU %u: triple fault (shutdown) at RIP %#llx", v->id,
+			     (unsigned long long)sv->vmcb->save.rip);
+		break;
+	case VMEXIT_INVALID:
+		domain_crash(v->domain, "vCPU %u: the CPU refused its state (VMRUN failed)", v->id);
+		break;
+	default:
+		domain_crash(v->domain, "vCPU %u: unexpected exit %#llx (info %#llx, %#llx) at "
+			     "RIP %#llx", v->id, (unsigned long long)c->exit_code,
+			     (unsigned long long)c->exit_info1, (unsigned long long)c->exit_info2,
+			     (unsigned long long)sv->vmcb->save.rip);
+		break;
+	}
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * svm/vcpu.c - running a vCPU on SVM: VMCB set-up, boot state, ASIDs, the
+ * state VMRUN does not switch (FPU, DR0-3, TSC_AUX), event injection and
+ * the entry/exit loop.
+ *
+ * ASIDs are per CPU: each CPU hands them out in generations; when it runs
+ * out (QEMU's TCG offers 16) it starts a new generation and flushes its
+ * whole TLB once, so any number of vCPUs share any number of ASIDs.
+ */
+#include <arch/arch.h>
+#include <keel/heap.h>
+#include <keel/log.h>
+#include <keel/page_alloc.h>
+#include <keel/sched.h>
+#include <keel/schedule.h>
+#include <keel/string.h>
+#include <keel/vcpu.h>
+#include <keel/evtchn.h>
+#include <public/keel/errno.h>
+#include <public/keel/event_channel.h>
+#include <public/keel/start_info.h>
+#include <x86/cpu.h>
+#include <x86/msr.h>
+#include <x86/percpu.h>
+#include <x86/svm_domain.h>
+
+#define PAT_RESET		0x0007040600070406ull
+#define MTRR_DEF_RESET		0x806ull	/* enabled, default write-back */
+#define MSR_TSC_AUX		0xc0000103u
+
+#define SEG_CODE64		0xa9b	/* P, S, code exec/read accessed, L, G */
+#define SEG_CODE32		0xc9b	/* P, S, code exec/read accessed, D, G */
+#define SEG_DATA		0xc93	/* P, S, data read/write accessed, D/B, G */
+#define SEG_TSS_BUSY		0x08b
+#define SEG_LDT			0x082
+
+#define GDT_CODE64		0x00af9b000000ffffull
+#define GDT_CODE32		0x00cf9b000000ffffull
+#define GDT_DATA		0x00cf93000000ffffull
+
+static paddr_t iopm_pa, msrpm_pa;	/* shared by every vCPU: everything exits */
+static bool have_rdtscp;
+
+/* Once, when SVM is enabled: they live as long as Keel. */
+bool svm_permission_maps_init(void)
+{
+	if (iopm_pa) {
+		return true;
+	}
+	iopm_pa = page_alloc_range(3, 1, 0);
+	msrpm_pa = page_alloc_range(2, 1, 0);
+	if (!iopm_pa || !msrpm_pa) {
+		return false;	/* the pages stay for the next try: no leak per call */
+	}
+	memset(arch_phys_to_virt(iopm_pa), 0xff, 3 * PAGE_SIZE);
+	memset(arch_phys_to_virt(msrpm_pa), 0xff, 2 * PAGE_SIZE);
+	have_rdtscp = cpuid(0x80000001u, 0).edx & (1u << 27);
+	return true;
+}
+
+/* Intercepts and fixed control state; the guest's registers come later. */
+void svm_vcpu_reset(struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_control *c = &sv->vmcb->control;
+	struct vmcb_save *s = &sv->vmcb->save;
+
+	memset(sv->vmcb, 0, sizeof(*sv->vmcb));
+	/* #DB and #AC are reflected, so a guest cannot wedge a CPU in an exception loop. */
+	c->intercept_exceptions = (1u << 1) | (1u << 17);
+	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
+			     INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD |
+			     INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO |
+			     INTERCEPT_MSR | INTERCEPT_SHUTDOWN;
+	c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
+			     INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI |
+			     INTERCEPT_SKINIT | INTERCEPT_WBINVD | INTERCEPT_MONITOR |
+			     INTERCEPT_MWAIT | INTERCEPT_MWAIT_COND | INTERCEPT_XSETBV;
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	c->np_control = 1;
+	c->n_cr3 = svm_domain(v->domain)->npt.root;
+	c->vintr = V_INTR_MASKING;	/* host interrupts stay the host's */
+
+	s->g_pat = PAT_RESET;
+	s->dr6 = 0xffff0ff0u;
+	s->dr7 = 0x400;
+	s->rflags = 0x2;
+	s->efer = EFER_SVME;		/* VMRUN requires it; guests never see it */
+	s->tr = (struct vmcb_segment){ 0, SEG_TSS_BUSY, 0x67, 0 };
+	s->ldtr = (struct vmcb_segment){ 0, SEG_LDT, 0xffff, 0 };
+
+	/* FXSAVE image of a reset FPU: FCW 0x37f, MXCSR 0x1f80. */
+	memset(sv->fpu, 0, sizeof(sv->fpu));
+	sv->fpu[0] = 0x7f;
+	sv->fpu[1] = 0x03;
+	sv->fpu[24] = 0x80;
+	sv->fpu[25] = 0x1f;
+	memset(sv->dr, 0, sizeof(sv->dr));
+	sv->tsc_aux = v->id;
+	sv->mtrr_def_type = MTRR_DEF_RESET;
+	sv->asid_cpu = -1;
+	sv->ready = false;
+	/* The APIC's reset state: software-disabled (SVR 0xff), every LVT masked. */
+	memset(sv->apic_regs, 0, sizeof(sv->apic_regs));
+	sv->apic_regs[0xf0 >> 4] = 0xff;
+	for (unsigned int lvt = 0x320; lvt <= 0x370; lvt += 0x10) {
+		sv->apic_regs[lvt >> 4] = 1u << 16;
+	}
+}
+
+int svm_vcpu_init(struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+
+	if (!iopm_pa) {
+		return -KEEL_ENOMEM;
+	}
+	sv->running_cpu = -1;
+	svm_vcpu_reset(v);
+	return 0;
+}
+
+static void flat(struct vmcb_segment *seg, uint16_t sel, uint16_t attrib)
+{
+	*seg = (struct vmcb_segment){ sel, attrib, 0xffffffffu, 0 };
+}
+
+/*
+ * LONG64 boot tables in @e's scratch area: a GDT page, then a PML4, one
+ * PDPT and one page directory per GiB of [0, map_limit), with 2 MiB pages.
+ */
+static int long64_tables(struct domain *d, const struct arch_boot_entry *e,
+			 uint64_t *cr3, uint64_t *gdt)
+{
+	uint64_t gib = (e->map_limit + (1ull << 30) - 1) >> 30;
+	uint64_t need = (3 + gib) * PAGE_SIZE;
+	uint64_t base = e->scratch_gpa;
+	uint64_t descriptors[3] = { 0, GDT_CODE64, GDT_DATA };
+	uint64_t pml4e, pdpt[512] = { 0 };
+
+	if (gib == 0 || gib > 512 || e->scratch_size < need) {
+		return -KEEL_EINVAL;
+	}
+	if (guest_copy_to(d, base, descriptors, sizeof(descriptors)) != 0) {
+		return -KEEL_EFAULT;
+	}
+	pml4e = (base + 2 * PAGE_SIZE) | 0x3;	/* present, writable */
+	if (guest_copy_to(d, base + PAGE_SIZE, &pml4e, sizeof(pml4e)) != 0) {
+		return -KEEL_EFAULT;
+	}
+	for (uint64_t g = 0; g < gib; g++) {
+		uint64_t pd_gpa = base + (3 + g) * PAGE_SIZE;
+
+		pdpt[g] = pd_gpa | 0x3;
+		for (unsigned int i = 0; i < 512; i++) {
+			uint64_t pde = ((g << 30) + ((uint64_t)i << 21)) | 0x83;	/* P, W, PS */
+
+			if (guest_copy_to(d, pd_gpa + i * 8, &pde, 8) != 0) {
+				return -KEEL_EFAULT;
+			}
+		}
+	}
+	if (guest_copy_to(d, base + 2 * PAGE_SIZE, pdpt, sizeof(pdpt)) != 0) {
+		return -KEEL_EFAULT;
+	}
+	*gdt = base;
+	*cr3 = base + PAGE_SIZE;
+	return 0;
+}
+
+int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_save *s = &sv->vmcb->save;
+	uint64_t descriptors[3] = { 0, GDT_CODE32, GDT_DATA };
+	uint64_t cr3 = 0, gdt = 0;
+	int rc;
+
+	svm_vcpu_reset(v);
+	memset(&sv->gprs, 0, sizeof(sv->gprs));
+	s->rax = 0;
+	if (e->mode == KEEL_ENTRY_MODE_LONG64) {
+		rc = long64_tables(v->domain, e, &cr3, &gdt);
+		if (rc != 0) {
+			return rc;
+		}
+		flat(&s->cs, 0x08, SEG_CODE64);
+		s->cr0 = CR0_PE | CR0_MP | CR0_ET | (1ull << 5) /* NE */ | CR0_WP | CR0_PG;
+		s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+		s->cr3 = cr3;
+		s->efer = EFER_SVME | EFER_LME | EFER_LMA | EFER_NXE;
+		sv->gprs.rdi = e->boot_info_gpa;
+	} else if (e->mode == KEEL_ENTRY_MODE_FLAT32) {
+		if (e->entry > 0xffffffffu || e->scratch_size < PAGE_SIZE ||
+		    guest_copy_to(v->domain, e->scratch_gpa, descriptors, sizeof(descriptors)) != 0) {
+			return -KEEL_EINVAL;
+		}
+		gdt = e->scratch_gpa;
+		flat(&s->cs, 0x08, SEG_CODE32);
+		s->cr0 = CR0_PE | CR0_ET;
+		sv->gprs.rbx = e->boot_info_gpa;
+	} else {
+		return -KEEL_EINVAL;
+	}
+	flat(&s->ds, 0x10, SEG_DATA);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	s->gdtr = (struct vmcb_segment){ 0, 0, 3 * 8 - 1, gdt };
+	s->idtr = (struct vmcb_segment){ 0, 0, 0, 0 };
+	s->rip = e->entry;
+	s->rsp = e->stack_top;
+	sv->ready = true;
+	return 0;
+}
+
+int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
+{
+	/* Guest-built contexts come with SMP guests (KEEL_HC_VCPU_UP). */
+	(void)v;
+	(void)gpa;
+	return -KEEL_EINVAL;
+}
+
+/* Give @v an ASID valid on this CPU; returns the TLB flush it needs. */
+static uint8_t assign_asid(struct percpu *cpu, struct svm_vcpu *sv)
+{
+	uint8_t flush = TLB_FLUSH_NONE;
+
+	if (sv->asid_cpu == (int)cpu->index && sv->asid_gen == cpu->asid_gen && cpu->asid_gen) {
+		return flush;
+	}
+	if (cpu->asid_next == 0 || cpu->asid_next >= svm_features.asid_count) {
+		cpu->asid_gen++;
+		cpu->asid_next = 1;	/* ASID 0 is the host's */
+		flush = TLB_FLUSH_ALL;
+	} else {
+		flush = TLB_FLUSH_ASID;
+	}
+	sv->asid = cpu->asid_next++;
+	sv->asid_cpu = (int)cpu->index;
+	sv->asid_gen = cpu->asid_gen;
+	return flush;
+}
+
+static void fxsave(uint8_t *area)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[512])area));
+}
+
+static void fxrstor(uint8_t *area)
+{
+	__asm__ volatile("fxrstor64 %0" : : "m"(*(uint8_t (*)[512])area));
+}
+
+#define DR_ACCESS(n)								\
+	static uint64_t read_dr##n(void)					\
+	{									\
+		uint64_t v;							\
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));		\
+		return v;							\
+	}									\
+	static void write_dr##n(uint64_t v)					\
+	{									\
+		__asm__ volatile("mov %0, %%db" #n : : "r"(v));			\
+	}
+DR_ACCESS(0)
+DR_ACCESS(1)
+DR_ACCESS(2)
+DR_ACCESS(3)
+
+/*
+ * Load @v's FPU, DR0-3 and TSC_AUX if another vCPU's are loaded on this
+ * CPU. Keel itself never uses them, so they are only switched between
+ * guests (lazily, on the first entry of a different vCPU).
+ */
+static void switch_extended_state(struct percpu *cpu, struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vcpu *owner = cpu->fpu_owner;
+
+	if (owner == v) {
+		return;
+	}
+	if (owner) {
+		struct svm_vcpu *o = svm_vcpu(owner);
+
+		fxsave(o->fpu);
+		o->dr[0] = read_dr0();
+		o->dr[1] = read_dr1();
+		o->dr[2] = read_dr2();
+		o->dr[3] = read_dr3();
+	}
+	fxrstor(sv->fpu);
+	write_dr0(sv->dr[0]);
+	write_dr1(sv->dr[1]);
+	write_dr2(sv->dr[2]);
+	write_dr3(sv->dr[3]);
+	if (have_rdtscp) {
+		wrmsr(MSR_TSC_AUX, sv->tsc_aux);
+	}
+	cpu->fpu_owner = v;
+}
+
+/* A destroyed vCPU's state must not be saved later into freed memory. */
+void svm_vcpu_forget(struct vcpu *v)
+{
+	for (unsigned int i = 0; i < cpus_present; i++) {
+		struct vcpu *expected = v;
+
+		__atomic_compare_exchange_n(&cpus[i].fpu_owner, &expected, NULL, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+}
+
+void svm_inject_exception(struct svm_vcpu *sv, unsigned int vector, bool has_error,
+			  uint32_t error_code)
+{
+	sv->vmcb->control.event_inject = EVENT_VALID |
+		((uint64_t)EVENT_TYPE_EXCEPTION << EVENT_TYPE_SHIFT) | vector |
+		(has_error ? EVENT_ERROR_VALID | ((uint64_t)error_code << 32) : 0);
+}
+
+/* The upcall vector, through the virtual interrupt line (V_IRQ). */
+static void inject_upcall(struct vcpu *v, struct svm_vcpu *sv)
+{
+	struct vmcb_control *c = &sv->vmcb->control;
+	uint32_t mode, vector;
+
+	if (!__atomic_exchange_n(&sv->upcall_inject, false, __ATOMIC_SEQ_CST)) {
+		return;
+	}
+	if (evtchn_vcpu_upcall(v->domain->evtchn, v->id, &mode, &vector) != 0 ||
+	    mode != KEEL_UPCALL_VECTOR) {
+		return;
+	}
+	c->vintr = (c->vintr & ~(0xffull << V_INTR_VECTOR_SHIFT)) | V_IRQ | V_IGN_TPR |
+		   (0xfull << V_INTR_PRIO_SHIFT) | ((uint64_t)vector << V_INTR_VECTOR_SHIFT);
+}
+
+/*
+ * An event the exit interrupted (exit_int_info) is delivered again, unless
+ * re-executing the instruction raises it anyway (INT n, INT3, INTO).
+ */
+static void requeue_interrupted_event(struct svm_vcpu *sv)
+{
+	struct vmcb_control *c = &sv->vmcb->control;
+	uint64_t info = c->exit_int_info;
+	uint64_t type = (info & EVENT_TYPE_MASK) >> EVENT_TYPE_SHIFT;
+	unsigned int vector = info & 0xff;
+
+	c->event_inject = 0;
+	if (!(info & EVENT_VALID) || type == EVENT_TYPE_SOFT_INT ||
+	    (type == EVENT_TYPE_EXCEPTION && (vector == 3 || vector == 4))) {
+		return;
+	}
+	c->event_inject = info;
+}
+
+void arch_vcpu_notify(struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	int cpu;
+
+	__atomic_store_n(&sv->upcall_inject, true, __ATOMIC_SEQ_CST);
+	cpu = __atomic_load_n(&sv->running_cpu, __ATOMIC_SEQ_CST);
+	if (cpu >= 0 && cpu != (int)arch_cpu_index()) {
+		arch_cpu_kick((unsigned int)cpu);
+	}
+}
+
+void arch_vcpu_run(struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct svm_domain *sd = svm_domain(v->domain);
+	struct percpu *cpu = this_cpu();
+	struct vmcb_control *c = &sv->vmcb->control;
+
+	if (!sv->ready) {
+		domain_crash(v->domain, "vCPU %u has no registers to start from", v->id);
+		return;
+	}
+	__atomic_store_n(&sv->running_cpu, (int)cpu->index, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint8_t flush;
+		uint64_t gen;
+
+		cli();
+		if (sched_need_resched(cpu->index)) {
+			sti();
+			break;
+		}
+		switch_extended_state(cpu, v);
+		flush = assign_asid(cpu, sv);
+		/* Publish that we enter before reading the generation (svm_flush_domain). */
+		__atomic_store_n(&cpu->guest_domain, v->domain, __ATOMIC_SEQ_CST);
+		gen = __atomic_load_n(&sd->npt_gen, __ATOMIC_SEQ_CST);
+		if (gen != sv->npt_gen_seen && flush == TLB_FLUSH_NONE) {
+			flush = TLB_FLUSH_ASID;
+		}
+		sv->npt_gen_seen = gen;
+		cpu->guest_npt_gen = gen;
+		c->asid = sv->asid;
+		c->tlb_control = flush;
+		inject_upcall(v, sv);
+
+		svm_vmrun(&sv->gprs, sv->vmcb_pa, cpu->svm_host_vmcb_pa);
+
+		__atomic_store_n(&cpu->guest_domain, NULL, __ATOMIC_SEQ_CST);
+		c->tlb_control = TLB_FLUSH_NONE;
+		requeue_interrupted_event(sv);
+		sti();	/* the host takes the interrupt that made the guest exit, if any */
+		svm_handle_exit(v);
+	}
+	__atomic_store_n(&sv->running_cpu, -1, __ATOMIC_SEQ_CST);
+}
