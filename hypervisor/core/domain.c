@@ -8,6 +8,7 @@
  * so a lookup that won the race with destroy can finish its work safely.
  */
 #include <arch/arch.h>
+#include <keel/console.h>
 #include <keel/device.h>
 #include <keel/domain.h>
 #include <keel/evtchn.h>
@@ -121,6 +122,7 @@ static void free_domain(struct domain *d)
 	if (d->evtchn) {
 		evtchn_domain_destroy(d->evtchn);
 	}
+	console_domain_destroy(d);	/* writes out its last partial line */
 	/* Revokes its grants and drops its maps before its memory goes. */
 	gnttab_domain_destroy(d);
 	for (uint32_t i = 0; i < d->vcpu_count; i++) {
@@ -226,6 +228,10 @@ static int build_parts(struct domain *d, const struct domain_params *p)
 		return rc;
 	}
 	rc = device_domain_create(d);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = console_domain_create(d);
 	if (rc != 0) {
 		return rc;
 	}

@@ -14,6 +14,7 @@
  * written, and no domain runs before all of them are built.
  */
 #include <arch/arch.h>
+#include <keel/console.h>
 #include <keel/device.h>
 #include <keel/domain.h>
 #include <keel/domain_build.h>
@@ -71,6 +72,7 @@ static bool create(struct build *b)
 		b->d = NULL;
 		return false;
 	}
+	console_set_serial_input(b->d, s->console_input);	/* console = "serial" */
 	b->layout_count = arch_guest_layout(p.max_pages, b->layout, LAYOUT_MAX);
 	for (unsigned int i = 0; i < b->layout_count && i < LAYOUT_MAX; i++) {
 		const struct arch_mem_range *r = &b->layout[i];

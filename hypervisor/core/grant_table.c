@@ -368,7 +368,8 @@ static long revoke_entry(struct gnttab_domain *g, uint32_t ref, bool stop_on_per
 		struct gnttab_domain *m = r->mapper;
 		bool held;
 
-		if (stop_on_permit && (__atomic_load_n(&e->flags, __ATOMIC_SEQ_CST) & KEEL_GNTF_PERMIT)) {
+		if (stop_on_permit &&
+		    (__atomic_load_n(&e->flags, __ATOMIC_SEQ_CST) & KEEL_GNTF_PERMIT)) {
 			return -KEEL_EBUSY;
 		}
 		held = lock_peer(g, m);
@@ -743,9 +744,14 @@ struct copy_side {
 static void side_init(struct copy_side *s, struct domain *d, uint32_t domid, uint32_t ref,
 		      uint64_t gfn, uint16_t offset)
 {
+	/*
+	 * A grant side's domain comes from side_get(), which takes the
+	 * reference side_put() drops; until then it has none (a failed lookup
+	 * of the other side must not put a reference never taken).
+	 */
 	*s = (struct copy_side){
 		.grant = domid != KEEL_DOMID_SELF, .domid = domid, .ref = ref,
-		.gfn = gfn, .offset = offset, .dom = d,
+		.gfn = gfn, .offset = offset, .dom = domid == KEEL_DOMID_SELF ? d : NULL,
 	};
 }
 

@@ -9,9 +9,12 @@
  * (the first part of 4). Handlers do the rest in the same order. Handlers
  * live with the subsystem they belong to; the thin ones here only decode.
  */
+#include <keel/control.h>
 #include <keel/device.h>
 #include <keel/evtchn.h>
+#include <keel/grant_table.h>
 #include <keel/hypercall.h>
+#include <keel/memory_ops.h>
 #include <keel/schedule.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
@@ -52,6 +55,23 @@ static long copy_out(struct domain *d, uint64_t gpa, const void *buf, size_t len
 {
 	return guest_copy_to(d, gpa, buf, len) == 0 ? 0 : -KEEL_EFAULT;
 }
+
+/* Handlers that only decode the registers. */
+#define CTL0(name, fn)								\
+	static long name(struct vcpu *v, const uint64_t *a)			\
+	{									\
+		return fn(v->domain, a[0]);					\
+	}
+#define CTL1(name, fn, t0)							\
+	static long name(struct vcpu *v, const uint64_t *a)			\
+	{									\
+		return fn(v->domain, (t0)a[0]);					\
+	}
+#define CTL3(name, fn, t0, t1, t2)						\
+	static long name(struct vcpu *v, const uint64_t *a)			\
+	{									\
+		return fn(v->domain, (t0)a[0], (t1)a[1], (t2)a[2]);		\
+	}
 
 /* ---- Discovery ---------------------------------------------------------- */
 
@@ -208,34 +228,53 @@ static long hc_evtchn_set_upcall(struct vcpu *v, const uint64_t *a)
 	return evtchn_set_upcall(ev(v), &req);
 }
 
-/* The guest's RAM page at @gfn, writable, as Keel sees it; NULL if none. */
-static uint64_t *ram_page(struct domain *d, uint64_t gfn)
-{
-	uint32_t rights;
-	paddr_t pa;
-
-	if (!guest_memory_translate(d, gfn, &pa, &rights) ||
-	    (rights & (GUEST_READ | GUEST_WRITE)) != (GUEST_READ | GUEST_WRITE)) {
-		return NULL;
-	}
-	return arch_phys_to_virt(pa);
-}
-
 static long hc_evtchn_expand(struct vcpu *v, const uint64_t *a)
 {
+	struct domain *d = v->domain;
 	struct keel_evtchn_expand req;
-	uint64_t *pending, *mask;
-	long rc = copy_in(v->domain, a[0], &req, sizeof(req));
+	paddr_t pending_pa, mask_pa;
+	long rc = copy_in(d, a[0], &req, sizeof(req));
 
 	if (rc != 0) {
 		return rc;
 	}
-	pending = ram_page(v->domain, req.pending_gfn);
-	mask = ram_page(v->domain, req.mask_gfn);
-	if (!pending || !mask) {
+	/* Pinned until the domain is gone: Keel writes these bitmaps. */
+	if (guest_memory_pin(d, req.pending_gfn, &pending_pa) != 0) {
 		return -KEEL_EFAULT;
 	}
-	return evtchn_expand(ev(v), &req, pending, mask);
+	if (guest_memory_pin(d, req.mask_gfn, &mask_pa) != 0) {
+		guest_memory_unpin(d, req.pending_gfn);
+		return -KEEL_EFAULT;
+	}
+	rc = evtchn_expand(ev(v), &req, arch_phys_to_virt(pending_pa), arch_phys_to_virt(mask_pa));
+	if (rc < 0) {
+		guest_memory_unpin(d, req.mask_gfn);
+		guest_memory_unpin(d, req.pending_gfn);
+	}
+	return rc;
+}
+
+/* ---- Grant tables and memory ------------------------------------------------- */
+
+#define MEM2(name, fn)								\
+	static long name(struct vcpu *v, const uint64_t *a)			\
+	{									\
+		return fn(v->domain, a[0], a[1]);				\
+	}
+
+CTL0(hc_gnttab_setup, gnttab_hc_setup)
+CTL0(hc_gnttab_query, gnttab_hc_query)
+MEM2(hc_gnttab_map, gnttab_hc_map)
+MEM2(hc_gnttab_unmap, gnttab_hc_unmap)
+MEM2(hc_gnttab_copy, gnttab_hc_copy)
+MEM2(hc_gnttab_revoke, gnttab_hc_revoke)
+MEM2(hc_memory_populate, memory_hc_populate)
+MEM2(hc_memory_release, memory_hc_release)
+CTL0(hc_memory_query, memory_hc_query)
+
+static long hc_memory_map_shared(struct vcpu *v, const uint64_t *a)
+{
+	return memory_hc_map_shared(v->domain, a[0], a[1], a[2]);
 }
 
 /* ---- vCPUs ------------------------------------------------------------------ */
@@ -277,6 +316,30 @@ static long hc_ctl_device_remove(struct vcpu *v, const uint64_t *a)
 	return device_hc_ctl_remove(v->domain, (uint32_t)a[0]);
 }
 
+/* ---- Control interface (core/control.c) ------------------------------------ */
+
+CTL0(hc_ctl_host_info, ctl_hc_host_info)
+CTL0(hc_ctl_domain_create, ctl_hc_domain_create)
+CTL1(hc_ctl_domain_destroy, ctl_hc_domain_destroy, uint32_t)
+CTL1(hc_ctl_domain_pause, ctl_hc_domain_pause, uint32_t)
+CTL1(hc_ctl_domain_unpause, ctl_hc_domain_unpause, uint32_t)
+CTL3(hc_ctl_domain_shutdown, ctl_hc_domain_shutdown, uint32_t, uint32_t, uint32_t)
+CTL0(hc_ctl_domain_info, ctl_hc_domain_info)
+CTL0(hc_ctl_domain_list, ctl_hc_domain_list)
+CTL3(hc_ctl_domain_set_memory, ctl_hc_domain_set_memory, uint32_t, uint64_t, uint64_t)
+CTL3(hc_ctl_domain_populate, ctl_hc_domain_populate, uint32_t, uint64_t, uint64_t)
+CTL3(hc_ctl_domain_load, ctl_hc_domain_load, uint32_t, uint64_t, uint64_t)
+CTL3(hc_ctl_domain_set_sched, ctl_hc_domain_set_sched, uint32_t, uint32_t, uint32_t)
+CTL3(hc_ctl_vcpu_set_context, ctl_hc_vcpu_set_context, uint32_t, uint32_t, uint64_t)
+CTL3(hc_ctl_vcpu_get_context, ctl_hc_vcpu_get_context, uint32_t, uint32_t, uint64_t)
+CTL3(hc_ctl_vcpu_set_affinity, ctl_hc_vcpu_set_affinity, uint32_t, uint32_t, uint64_t)
+CTL0(hc_ctl_log_read, ctl_hc_log_read)
+
+static long hc_ctl_domain_set_caps(struct vcpu *v, const uint64_t *a)
+{
+	return ctl_hc_domain_set_caps(v->domain, (uint32_t)a[0], a[1]);
+}
+
 /* ---- The table ---------------------------------------------------------------- */
 
 #define EARLY(f)		{ .fn = (f), .before_identify = true }
@@ -306,6 +369,18 @@ static const struct hc_entry table[TABLE_SIZE] = {
 	[KEEL_HC_EVTCHN_SET_UPCALL] = CALL(hc_evtchn_set_upcall, 0),
 	[KEEL_HC_EVTCHN_EXPAND] = CALL(hc_evtchn_expand, 0),
 
+	[KEEL_HC_GNTTAB_SETUP] = CALL(hc_gnttab_setup, 0),
+	[KEEL_HC_GNTTAB_QUERY] = CALL(hc_gnttab_query, 0),
+	[KEEL_HC_GNTTAB_MAP] = CALL(hc_gnttab_map, 0),
+	[KEEL_HC_GNTTAB_UNMAP] = CALL(hc_gnttab_unmap, 0),
+	[KEEL_HC_GNTTAB_COPY] = CALL(hc_gnttab_copy, 0),
+	[KEEL_HC_GNTTAB_REVOKE] = CALL(hc_gnttab_revoke, 0),
+
+	[KEEL_HC_MEMORY_POPULATE] = CALL(hc_memory_populate, 0),
+	[KEEL_HC_MEMORY_RELEASE] = CALL(hc_memory_release, 0),
+	[KEEL_HC_MEMORY_QUERY] = CALL(hc_memory_query, 0),
+	[KEEL_HC_MEMORY_MAP_SHARED] = CALL(hc_memory_map_shared, 0),
+
 	[KEEL_HC_VCPU_REGISTER_INFO] = CALL(hc_vcpu_register_info, A(0)),
 	[KEEL_HC_VCPU_UP] = CALL(hc_vcpu_up, A(0)),
 	[KEEL_HC_VCPU_DOWN] = CALL(hc_vcpu_down, A(0)),
@@ -313,6 +388,23 @@ static const struct hc_entry table[TABLE_SIZE] = {
 
 	[KEEL_HC_DEVICE_TABLE_READ] = CALL(hc_device_table_read, 0),
 
+	[KEEL_HC_CTL_HOST_INFO] = CALL(hc_ctl_host_info, 0),
+	[KEEL_HC_CTL_DOMAIN_CREATE] = CALL(hc_ctl_domain_create, 0),
+	[KEEL_HC_CTL_DOMAIN_DESTROY] = CALL(hc_ctl_domain_destroy, A(0)),
+	[KEEL_HC_CTL_DOMAIN_PAUSE] = CALL(hc_ctl_domain_pause, A(0)),
+	[KEEL_HC_CTL_DOMAIN_UNPAUSE] = CALL(hc_ctl_domain_unpause, A(0)),
+	[KEEL_HC_CTL_DOMAIN_SHUTDOWN] = CALL(hc_ctl_domain_shutdown, A(0) | A(1) | A(2)),
+	[KEEL_HC_CTL_DOMAIN_INFO] = CALL(hc_ctl_domain_info, 0),
+	[KEEL_HC_CTL_DOMAIN_LIST] = CALL(hc_ctl_domain_list, 0),
+	[KEEL_HC_CTL_DOMAIN_SET_MEMORY] = CALL(hc_ctl_domain_set_memory, A(0)),
+	[KEEL_HC_CTL_DOMAIN_POPULATE] = CALL(hc_ctl_domain_populate, A(0)),
+	[KEEL_HC_CTL_DOMAIN_LOAD] = CALL(hc_ctl_domain_load, A(0)),
+	[KEEL_HC_CTL_DOMAIN_SET_CAPS] = CALL(hc_ctl_domain_set_caps, A(0)),
+	[KEEL_HC_CTL_DOMAIN_SET_SCHED] = CALL(hc_ctl_domain_set_sched, A(0) | A(1) | A(2)),
+	[KEEL_HC_CTL_VCPU_SET_CONTEXT] = CALL(hc_ctl_vcpu_set_context, A(0) | A(1)),
+	[KEEL_HC_CTL_VCPU_GET_CONTEXT] = CALL(hc_ctl_vcpu_get_context, A(0) | A(1)),
+	[KEEL_HC_CTL_VCPU_SET_AFFINITY] = CALL(hc_ctl_vcpu_set_affinity, A(0) | A(1)),
+	[KEEL_HC_CTL_LOG_READ] = CALL(hc_ctl_log_read, 0),
 	[KEEL_HC_CTL_DEVICE_SETUP] = CALL(hc_ctl_device_setup, 0),
 	[KEEL_HC_CTL_DEVICE_REMOVE] = CALL(hc_ctl_device_remove, A(0)),
 };

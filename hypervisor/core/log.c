@@ -91,6 +91,14 @@ static void emit(enum log_level level, const char *line, size_t len)
 	spin_unlock_irqrestore(&log_lock, flags);
 }
 
+void log_console_write(const char *buf, size_t len)
+{
+	unsigned long flags = spin_lock_irqsave(&log_lock);
+
+	arch_console_write(buf, len);
+	spin_unlock_irqrestore(&log_lock, flags);
+}
+
 void log_vprintf(enum log_level level, const char *fmt, va_list ap)
 {
 	char line[LINE_MAX];

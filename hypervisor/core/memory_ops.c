@@ -52,11 +52,12 @@ static bool extent_reserved(uint64_t gfn, uint64_t pages)
 static long populate_one(struct domain *target, const struct keel_memory_extent *x)
 {
 	long rc = extent_check(x);
-	uint64_t pages = (uint64_t)1 << x->order;
+	uint64_t pages;
 
 	if (rc != 0) {
 		return rc;
 	}
+	pages = (uint64_t)1 << x->order;
 	if (extent_reserved(x->gfn, pages)) {
 		return -KEEL_EINVAL;
 	}

@@ -9,6 +9,8 @@
  * after the vCPU has left it for good.
  */
 #include <arch/arch.h>
+#include <keel/console.h>
+#include <keel/control.h>
 #include <keel/format.h>
 #include <keel/log.h>
 #include <keel/page_alloc.h>
@@ -85,6 +87,9 @@ static void loop(void)
 			domain_put(prev->domain);	/* may free it: it is off every CPU */
 		}
 		check_all_gone();
+		if (cpu == 0) {
+			console_poll_input();	/* serial input, partial lines */
+		}
 		if (!next) {
 			if (!sched_need_resched(cpu)) {
 				arch_cpu_idle();	/* sti; hlt: no wake-up lost */
@@ -140,6 +145,7 @@ void domain_ended(struct domain *d, uint32_t reason, const char *why)
 	} else {
 		log_info("domain %u '%s' %s", d->domid, d->name, reason_name(reason));
 	}
+	ctl_domain_state_changed(d);	/* controllers get KEEL_VIRQ_DOMAIN_STATE */
 	/*
 	 * Boot-time policy: every ending destroys the domain and returns its
 	 * memory (reboot and suspend need a controller, issue 7).

@@ -95,6 +95,9 @@ void vcpu_state_destroy(struct vcpu *v)
 
 	timer_cancel(&s->timer);
 	timer_cancel(&s->poll_timer);
+	if (s->info) {
+		guest_memory_unpin(v->domain, s->info_gpa >> PAGE_SHIFT);
+	}
 	heap_free(s);
 	v->state = NULL;
 }
@@ -320,31 +323,37 @@ void vcpu_before_entry(struct vcpu *v)
 long vcpu_hc_register_info(struct vcpu *v, uint32_t target, uint64_t gpa)
 {
 	struct domain *d = v->domain;
-	struct vcpu *t;
-	struct vcpu_state *s;
 	struct keel_vcpu_info *info;
+	struct vcpu_state *s;
 	unsigned long flags;
-	uint32_t rights;
+	uint64_t old_gpa;
+	bool had_old;
 	paddr_t pa;
+	long rc;
 
 	if (target >= d->vcpu_count) {
 		return -KEEL_EINVAL;
 	}
+	/* Pinned: the guest cannot release a page Keel keeps writing. */
 	if ((gpa & (VCPU_INFO_ALIGN - 1)) || !guest_range_in_page(gpa, sizeof(*info)) ||
-	    !guest_memory_translate(d, gpa >> PAGE_SHIFT, &pa, &rights) ||
-	    (rights & (GUEST_READ | GUEST_WRITE)) != (GUEST_READ | GUEST_WRITE)) {
+	    guest_memory_pin(d, gpa >> PAGE_SHIFT, &pa) != 0) {
 		return -KEEL_EFAULT;
 	}
-	t = d->vcpus[target];
-	s = t->state;
+	s = d->vcpus[target]->state;
 	info = (struct keel_vcpu_info *)((uint8_t *)arch_phys_to_virt(pa) + (gpa & (PAGE_SIZE - 1)));
 	flags = spin_lock_irqsave(&s->lock);
+	had_old = s->info != NULL;
+	old_gpa = s->info_gpa;
 	s->info_gpa = gpa;
 	s->info = info;
-	publish_time(t, info);
+	publish_time(d->vcpus[target], info);
 	spin_unlock_irqrestore(&s->lock, flags);
 	/* Recomputes the selectors and kicks the vCPU if anything is pending. */
-	return evtchn_vcpu_info_registered(d->evtchn, target, info);
+	rc = evtchn_vcpu_info_registered(d->evtchn, target, info);
+	if (had_old) {
+		guest_memory_unpin(d, old_gpa >> PAGE_SHIFT);	/* no longer written */
+	}
+	return rc;
 }
 
 long vcpu_hc_up(struct vcpu *v, uint32_t target, uint64_t context_gpa)

@@ -11,6 +11,7 @@
  *
  * Run long: build/fuzz-hypercall -max_total_time=3600 build/fuzz-corpus
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <keel/bootinfo.h>
@@ -62,6 +63,7 @@ static const uint64_t numbers[] = {
 };
 
 static struct domain *doms[DOMAINS];
+static bool verbose;		/* FUZZ_VERBOSE=1: print each call (to replay a crash) */
 
 static uint64_t argument(struct input *in)
 {
@@ -146,8 +148,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t free_before;
 
 	setup_once();
+	verbose = getenv("FUZZ_VERBOSE") != NULL;
 	free_before = page_alloc_free_count();
 	make_domains();
+	if (verbose) {
+		fprintf(stderr, "domains %u %u %u\n", doms[0]->domid, doms[1]->domid, doms[2]->domid);
+	}
 	for (int op = 0; op < MAX_OPS && in.pos < in.size; op++) {
 		uint8_t kind = next(&in);
 		struct domain *d = doms[next(&in) % DOMAINS];
@@ -159,10 +165,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						 : next64(&in);
 			uint64_t args[HYPERCALL_ARGS];
 
+			long r;
+
 			for (int i = 0; i < HYPERCALL_ARGS; i++) {
 				args[i] = argument(&in);
 			}
-			check_result(hypercall_dispatch(v, nr, args));
+			r = hypercall_dispatch(v, nr, args);
+			if (verbose) {
+				fprintf(stderr, "d%u v%u call %#llx (%#llx %#llx %#llx %#llx) = %ld\n",
+					d->domid, v->id, (unsigned long long)nr,
+					(unsigned long long)args[0], (unsigned long long)args[1],
+					(unsigned long long)args[2], (unsigned long long)args[3], r);
+			}
+			check_result(r);
 		} else if (kind % 8 == 6) {
 			uint8_t buf[64];
 			uint64_t gpa = ((uint64_t)next(&in) << 4) % (RAM_PAGES * PAGE_SIZE);
@@ -171,9 +186,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < len; i++) {
 				buf[i] = next(&in);
 			}
+			if (verbose) {
+				fprintf(stderr, "d%u write %zu bytes at %#llx\n", d->domid, len,
+					(unsigned long long)gpa);
+			}
 			guest_copy_to(d, gpa, buf, len);
 		} else {
 			fake.time_ns += (uint64_t)next(&in) << 16;
+			if (verbose) {
+				fprintf(stderr, "tick to %llu ns\n", (unsigned long long)fake.time_ns);
+			}
 			timer_interrupt();
 		}
 	}

@@ -15,6 +15,8 @@
 
 extern CU_SuiteInfo bootcfg_suite;
 extern CU_SuiteInfo bootmod_suite;
+extern CU_SuiteInfo console_suite;
+extern CU_SuiteInfo control_suite;
 extern CU_SuiteInfo device_suite;
 extern CU_SuiteInfo domain_suite;
 extern CU_SuiteInfo crash_test_suite;

@@ -22,6 +22,8 @@ jmp_buf *fake_halt_jmp;
 
 static char console[FAKE_CONSOLE_SIZE + 1];
 static size_t console_len;
+static char input[FAKE_INPUT_SIZE];	/* typed bytes: input[head .. head + len) */
+static size_t input_head, input_len;
 static uint8_t *ram;
 static void **read_copies;	/* fake_phys_read() results, until released */
 static size_t read_copy_count, read_copy_room;
@@ -79,7 +81,10 @@ static size_t p2m_home(const struct domain *d, uint64_t gfn, unsigned int order)
 
 static struct p2m_slot *p2m_find(const struct domain *d, uint64_t gfn, unsigned int order)
 {
-	for (size_t i = p2m_cap ? p2m_home(d, gfn, order) : 0; p2m_cap; i = (i + 1) & (p2m_cap - 1)) {
+	if (!p2m_cap) {
+		return NULL;
+	}
+	for (size_t i = p2m_home(d, gfn, order);; i = (i + 1) & (p2m_cap - 1)) {
 		struct p2m_slot *s = &p2m[i];
 
 		if (!s->d && !s->dead) {
@@ -89,7 +94,6 @@ static struct p2m_slot *p2m_find(const struct domain *d, uint64_t gfn, unsigned 
 			return s;
 		}
 	}
-	return NULL;
 }
 
 static void p2m_insert(const struct domain *d, uint64_t gfn, unsigned int order,
@@ -112,7 +116,8 @@ static void p2m_insert(const struct domain *d, uint64_t gfn, unsigned int order,
 		p2m_fill = p2m_live = 0;
 		for (i = 0; i < old_cap; i++) {
 			if (old[i].d) {
-				p2m_insert(old[i].d, old[i].gfn, old[i].order, old[i].pa, old[i].rights);
+				p2m_insert(old[i].d, old[i].gfn, old[i].order, old[i].pa,
+					   old[i].rights);
 			}
 		}
 		free(old);
@@ -152,6 +157,7 @@ void fake_arch_reset(void)
 	fake_halt_jmp = NULL;
 	p2m_mirror_reset();
 	fake_console_clear();
+	input_head = input_len = 0;
 	fake_phys_read_release();
 }
 
@@ -192,6 +198,29 @@ void fake_console_clear(void)
 	console_len = 0;
 	console[0] = '\0';
 	fake.console_dropped = 0;
+}
+
+void fake_console_input(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > sizeof(input) - input_len) {
+		die("fake_console_input: more than FAKE_INPUT_SIZE bytes waiting");
+	}
+	/* Move what is left to the front first: the queue is a plain buffer. */
+	memmove(input, input + input_head, input_len);
+	input_head = 0;
+	memcpy(input + input_len, s, len);
+	input_len += len;
+}
+
+int arch_console_getc(void)
+{
+	if (input_len == 0) {
+		return -1;
+	}
+	input_len--;
+	return (unsigned char)input[input_head++];
 }
 
 /* CPUs, interrupts, time. */

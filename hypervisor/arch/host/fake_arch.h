@@ -38,6 +38,9 @@
 /* Console bytes kept; later ones are counted in console_dropped. */
 #define FAKE_CONSOLE_SIZE	(1024 * 1024)
 
+/* Console input bytes that may wait to be read (arch_console_getc()). */
+#define FAKE_INPUT_SIZE		4096
+
 /** What tests set and what the fake saw; fake_arch_reset() restores it. */
 struct fake_arch {
 	/* Set by tests. */
@@ -91,6 +94,13 @@ const char *fake_console(void);
 size_t fake_console_len(void);
 bool fake_console_has(const char *needle);
 void fake_console_clear(void);
+
+/*
+ * Type @s on the console: arch_console_getc() returns its bytes in order,
+ * then -1. Input not yet read is dropped by fake_arch_reset(), not by
+ * fake_console_clear().
+ */
+void fake_console_input(const char *s);
 
 /*
  * What the second stage maps at @gfn of @d, as mirrored by arch_p2m_set()

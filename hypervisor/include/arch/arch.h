@@ -24,6 +24,12 @@ extern const char arch_name[];
 /* Console: write bytes to the platform debug console. Any context. */
 void arch_console_write(const char *buf, size_t len);
 
+/*
+ * Console input: the next byte typed on the debug console, or -1 if none
+ * is waiting. Never blocks; polled (core/console.c), no interrupt needed.
+ */
+int arch_console_getc(void);
+
 /* CPUs. Index 0 is the boot CPU; indexes are dense. Any context. */
 unsigned int arch_cpu_index(void);
 unsigned int arch_cpu_count(void);

@@ -45,6 +45,14 @@ size_t log_ring_read(char *buf, size_t size);
 size_t log_stream_read(uint64_t pos, char *buf, size_t size, uint64_t *next_pos,
 		       uint64_t *oldest_pos);
 
+/*
+ * Bytes for the console that are not Keel's log (domain console lines,
+ * core/console.c): written under the log's lock, so they never land inside
+ * a log line, but kept out of the ring, because KEEL_CAP_LOG must not
+ * reveal what KEEL_CAP_CONSOLE guards. Any context.
+ */
+void log_console_write(const char *buf, size_t len);
+
 /* Panic path: take the console even if another CPU died holding its lock. */
 void log_force_unlock(void);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* console_sched.c: the hcall-console and hcall-sched groups: console calls, yield, block, poll, timers, shutdown errors. */
+/* console_sched.c: the hcall-console and hcall-sched groups (yield, block, poll, timers). */
 #include "hcall.h"
 
 #define WAIT_LONG	(2 * KT_NS_PER_S)	/* a wake-up that takes this long did not happen */
@@ -13,26 +13,30 @@ void hc_console(void)
 	kt_group_begin("hcall-console");
 	kt_console_flush();
 	memcpy(hc_page[0], msg, sizeof(msg) - 1);
-	kt_check_rc("CONSOLE_WRITE of a line", keel_hypercall2(KEEL_HC_CONSOLE_WRITE, p0, sizeof(msg) - 1),
+	kt_check_rc("CONSOLE_WRITE of a line",
+		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, p0, sizeof(msg) - 1),
 		    sizeof(msg) - 1);
 	kt_check_rc("CONSOLE_WRITE of 0 bytes", keel_hypercall2(KEEL_HC_CONSOLE_WRITE, p0, 0), 0);
-	/* A length over 4096 is E2BIG even though it also crosses a page: otherwise E2BIG could never happen. */
+	/* Over 4096 is E2BIG although it also crosses a page: else E2BIG could never happen. */
 	kt_check_rc("CONSOLE_WRITE of 4097 bytes", keel_hypercall2(KEEL_HC_CONSOLE_WRITE, p0, 4097),
 		    -KEEL_E2BIG);
 	kt_check_rc("CONSOLE_WRITE of 2^32 bytes",
 		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, p0, (uint64_t)1 << 32), -KEEL_E2BIG);
 	kt_check_rc("CONSOLE_WRITE crossing a page",
-		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, KT_GPA(hc_page[1]) - 2, 4), -KEEL_EFAULT);
+		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, KT_GPA(hc_page[1]) - 2, 4),
+		    -KEEL_EFAULT);
 	kt_check_rc("CONSOLE_WRITE of 4096 bytes from mid-page",
 		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, p0 + 1, 4096), -KEEL_EFAULT);
 	kt_check_rc("CONSOLE_WRITE from a GPA that is not RAM",
 		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, KT_GPA_NOT_RAM, 1), -KEEL_EFAULT);
 	kt_check_rc("CONSOLE_WRITE from the map window (not RAM)",
 		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, kt_boot.map_window_gpa +
-				    (kt_boot.map_window_pages - 1) * KEEL_PAGE_SIZE, 1), -KEEL_EFAULT);
+				    (kt_boot.map_window_pages - 1) * KEEL_PAGE_SIZE, 1),
+		    -KEEL_EFAULT);
 	/* Nobody can type into this domain (console = "none"), so its input queue stays empty. */
 	kt_check_rc("CONSOLE_READ of 0 bytes", keel_hypercall2(KEEL_HC_CONSOLE_READ, p0, 0), 0);
-	kt_check_rc("CONSOLE_READ of an empty queue", keel_hypercall2(KEEL_HC_CONSOLE_READ, p0, 64), 0);
+	kt_check_rc("CONSOLE_READ of an empty queue", keel_hypercall2(KEEL_HC_CONSOLE_READ, p0, 64),
+		    0);
 	kt_check_rc("CONSOLE_READ of 4096 bytes at a page start",
 		    keel_hypercall2(KEEL_HC_CONSOLE_READ, p0, 4096), 0);
 	kt_check_rc("CONSOLE_READ capacity 4097", keel_hypercall2(KEEL_HC_CONSOLE_READ, p0, 4097),
@@ -48,7 +52,8 @@ void hc_console(void)
 	kt_check_rc("CONSOLE_READ_DOMAIN without KEEL_CAP_CONSOLE",
 		    keel_hypercall1(KEEL_HC_CONSOLE_READ_DOMAIN, KT_GPA(&sr)), -KEEL_EPERM);
 	kt_check_rc("CONSOLE_WRITE_DOMAIN without KEEL_CAP_CONSOLE",
-		    keel_hypercall3(KEEL_HC_CONSOLE_WRITE_DOMAIN, kt_boot.domid, p0, 1), -KEEL_EPERM);
+		    keel_hypercall3(KEEL_HC_CONSOLE_WRITE_DOMAIN, kt_boot.domid, p0, 1),
+		    -KEEL_EPERM);
 	kt_group_end();
 }
 
@@ -87,14 +92,17 @@ static void check_virq_timer(void)
 	uint32_t p;
 	uint64_t t0;
 
-	if (!kt_check(port > 0, "BIND_VIRQ(TIMER, 0)", "returned %ld (%s)", port, kt_errname(port))) {
+	if (!kt_check(port > 0, "BIND_VIRQ(TIMER, 0)", "returned %ld (%s)", port,
+		      kt_errname(port))) {
 		return;
 	}
 	p = (uint32_t)port;
 	kt_port_clear(p);
 	t0 = kt_now_ns();
-	kt_check_rc("SET_TIMER(now + 1 ms) with VIRQ_TIMER bound", kt_set_timer(t0 + KT_NS_PER_MS), 0);
-	kt_check_rc("POLL on the VIRQ_TIMER port sees the timer", kt_poll(&p, 1, t0 + WAIT_LONG), 1);
+	kt_check_rc("SET_TIMER(now + 1 ms) with VIRQ_TIMER bound", kt_set_timer(t0 + KT_NS_PER_MS),
+		    0);
+	kt_check_rc("POLL on the VIRQ_TIMER port sees the timer", kt_poll(&p, 1, t0 + WAIT_LONG),
+		    1);
 	kt_check(kt_port_pending(p) && kt_now_ns() >= t0 + KT_NS_PER_MS,
 		 "VIRQ_TIMER pending after the deadline", "pending %d", kt_port_pending(p));
 	kt_port_clear(p);
@@ -102,9 +110,11 @@ static void check_virq_timer(void)
 	t0 = kt_now_ns();
 	kt_check_rc("SET_TIMER(now + 5 ms)", kt_set_timer(t0 + 5 * KT_NS_PER_MS), 0);
 	kt_check_rc("SET_TIMER(0) cancels it", kt_set_timer(0), 0);
-	kt_check_rc("POLL finds no VIRQ_TIMER after a cancel", kt_poll(&p, 1, t0 + 30 * KT_NS_PER_MS), 0);
+	kt_check_rc("POLL finds no VIRQ_TIMER after a cancel",
+		    kt_poll(&p, 1, t0 + 30 * KT_NS_PER_MS), 0);
 	kt_check(!kt_port_pending(p) && kt_now_ns() >= t0 + 30 * KT_NS_PER_MS,
-		 "POLL timed out at its deadline", "pending %d, %lu ns after start", kt_port_pending(p),
+		 "POLL timed out at its deadline", "pending %d, %lu ns after start",
+		 kt_port_pending(p),
 		 kt_now_ns() - t0);
 
 	t0 = kt_now_ns();
@@ -114,7 +124,8 @@ static void check_virq_timer(void)
 	kt_check(kt_now_ns() - t0 < WAIT_LONG, "the replacing deadline fires in time",
 		 "after %lu ns", kt_now_ns() - t0);
 	kt_port_clear(p);
-	kt_check_rc("EVTCHN_CLOSE of the VIRQ_TIMER port", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, p), 0);
+	kt_check_rc("EVTCHN_CLOSE of the VIRQ_TIMER port", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, p),
+		    0);
 }
 
 static void check_poll(uint32_t ipi)
@@ -147,9 +158,11 @@ static void check_poll(uint32_t ipi)
 	p->deadline_ns = 1;
 	p->ports[0] = ipi;
 	p->nr_ports = 0;
-	kt_check_rc("POLL nr_ports 0", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)), -KEEL_EINVAL);
+	kt_check_rc("POLL nr_ports 0", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)),
+		    -KEEL_EINVAL);
 	p->nr_ports = KEEL_SCHED_POLL_MAX + 1;
-	kt_check_rc("POLL nr_ports 129", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)), -KEEL_E2BIG);
+	kt_check_rc("POLL nr_ports 129", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)),
+		    -KEEL_E2BIG);
 	p->nr_ports = 1;
 	p->pad0 = 1;
 	kt_check_rc("POLL pad0 set", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)), -KEEL_EINVAL);
@@ -157,9 +170,11 @@ static void check_poll(uint32_t ipi)
 	p->ports[0] = 0;
 	kt_check_rc("POLL on port 0", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)), -KEEL_EINVAL);
 	p->ports[0] = kt_shared->evtchn_port_limit;
-	kt_check_rc("POLL on the port limit", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)), -KEEL_EINVAL);
+	kt_check_rc("POLL on the port limit", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)),
+		    -KEEL_EINVAL);
 	p->ports[0] = free_port > 0 ? (uint32_t)free_port : 4000;
-	kt_check_rc("POLL on a FREE port", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)), -KEEL_ENOENT);
+	kt_check_rc("POLL on a FREE port", keel_hypercall1(KEEL_HC_SCHED_POLL, KT_GPA(p)),
+		    -KEEL_ENOENT);
 	p->ports[0] = ipi;
 	memmove(area + 4, p, 24);
 	kt_check_rc("POLL struct not 8-byte aligned",
@@ -214,8 +229,10 @@ void hc_sched(void)
 		check_block_wakes_on_upcall((uint32_t)ipi);
 		keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)ipi);
 	}
-	kt_check_rc("SCHED_SHUTDOWN reason 0", keel_hypercall1(KEEL_HC_SCHED_SHUTDOWN, 0), -KEEL_EINVAL);
-	kt_check_rc("SCHED_SHUTDOWN reason 5", keel_hypercall1(KEEL_HC_SCHED_SHUTDOWN, 5), -KEEL_EINVAL);
+	kt_check_rc("SCHED_SHUTDOWN reason 0", keel_hypercall1(KEEL_HC_SCHED_SHUTDOWN, 0),
+		    -KEEL_EINVAL);
+	kt_check_rc("SCHED_SHUTDOWN reason 5", keel_hypercall1(KEEL_HC_SCHED_SHUTDOWN, 5),
+		    -KEEL_EINVAL);
 	kt_check_rc("SCHED_SHUTDOWN reason 0xffffffff",
 		    keel_hypercall1(KEEL_HC_SCHED_SHUTDOWN, 0xffffffffu), -KEEL_EINVAL);
 	kt_group_end();

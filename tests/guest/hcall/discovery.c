@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* discovery.c: the discovery group: CPUID, hypercall page, VERSION, FEATURES, IDENTIFY, ENOTIDENT, ENOSYS, registers. */
+/* discovery.c: the discovery group: CPUID, hypercall page, VERSION, FEATURES, IDENTIFY, errors. */
 #include "hcall.h"
 
 #define F0_KNOWN	(KEEL_F0_UPCALL_VECTOR | KEEL_F0_UPCALL_PLATFORM | KEEL_F0_TSC_STABLE | \
@@ -9,7 +9,7 @@
 #define GARBAGE		0x5a5a5a5a5a5a5a5aull
 
 /* The hypercall through a register, so a relocated page can be called too. */
-KT_INSN_FN(hc_call_r14, "call *%r14")
+KT_INSN_FN(hc_call_r14, "call *%r14");
 
 static void check_cpuid(void)
 {
@@ -33,13 +33,14 @@ static void check_cpuid(void)
 	kt_check_eq("B+2 EAX has only defined feature bits", r.eax & ~(uint32_t)F0_KNOWN, 0);
 	kt_check(r.ebx == 0 && r.ecx == 0 && r.edx == 0, "B+2 feature words 1-3 are 0 in 1.0",
 		 "0x%x 0x%x 0x%x", r.ebx, r.ecx, r.edx);
-	kt_check_eq("KEEL_F0_DEVICE_TABLE is set", r.eax & KEEL_F0_DEVICE_TABLE, KEEL_F0_DEVICE_TABLE);
+	kt_check_eq("KEEL_F0_DEVICE_TABLE is set", r.eax & KEEL_F0_DEVICE_TABLE,
+		    KEEL_F0_DEVICE_TABLE);
 	r = kt_cpuid(b + KEEL_CPUID_LEAF_TIMING, 0);
 	kt_check(r.eax != 0 && r.ecx == 0 && r.edx == 0, "B+3 TSC kHz set, ECX EDX 0",
 		 "EAX %u ECX 0x%x EDX 0x%x", r.eax, r.ecx, r.edx);
 	r = kt_cpuid(b + KEEL_CPUID_LEAF_DOMAIN, 0);
-	kt_check(r.eax == 0 && r.ebx >= KEEL_DOMID_FIRST && r.ebx <= KEEL_DOMID_LAST && r.ecx == 1 &&
-		 r.edx == 0, "B+4 vCPU 0, a domain id, 1 vCPU, EDX 0",
+	kt_check(r.eax == 0 && r.ebx >= KEEL_DOMID_FIRST && r.ebx <= KEEL_DOMID_LAST &&
+		 r.ecx == 1 && r.edx == 0, "B+4 vCPU 0, a domain id, 1 vCPU, EDX 0",
 		 "EAX %u EBX %u ECX %u EDX 0x%x", r.eax, r.ebx, r.ecx, r.edx);
 	kt_check_eq("CPUID 1 ECX bit 31 (hypervisor) set", kt_cpuid(1, 0).ecx >> 31, 1);
 	for (uint32_t base = KEEL_CPUID_BASE_FIRST; base <= KEEL_CPUID_BASE_LAST;
@@ -99,23 +100,28 @@ static long identify_at(uint64_t gpa, uint16_t major, uint16_t minor, uint32_t o
 static void check_identify_errors(void)
 {
 	uint64_t good = KT_GPA(hc_page[2]);
+	uint64_t window = kt_boot.si_valid ? kt_boot.si.map_window_gpa : KEEL_X86_GPA_MAP_WINDOW;
 
 	kt_check_rc("IDENTIFY major 2", identify_at(good, 2, 0, KEEL_OS_TEST), -KEEL_EVERSION);
 	kt_check_rc("IDENTIFY major 0", identify_at(good, 0, 0, KEEL_OS_TEST), -KEEL_EVERSION);
 	kt_check_rc("IDENTIFY minor newer than Keel's",
-		    identify_at(good, KEEL_ABI_MAJOR, KEEL_ABI_MINOR + 1, KEEL_OS_TEST), -KEEL_EVERSION);
+		    identify_at(good, KEEL_ABI_MAJOR, KEEL_ABI_MINOR + 1, KEEL_OS_TEST),
+		    -KEEL_EVERSION);
 	kt_check_rc("IDENTIFY os_id KEEL_OS_UNKNOWN",
-		    identify_at(good, KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_UNKNOWN), -KEEL_EINVAL);
+		    identify_at(good, KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_UNKNOWN),
+		    -KEEL_EINVAL);
 	kt_check_rc("IDENTIFY struct not 8-byte aligned",
-		    identify_at(HC_MISALIGNED, KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_TEST), -KEEL_EFAULT);
+		    identify_at(HC_MISALIGNED, KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_TEST),
+		    -KEEL_EFAULT);
 	kt_check_rc("IDENTIFY struct crossing a page",
-		    identify_at(hc_crossing(sizeof(struct keel_identity)), KEEL_ABI_MAJOR, KEEL_ABI_MINOR,
+		    identify_at(hc_crossing(sizeof(struct keel_identity)), KEEL_ABI_MAJOR,
+				KEEL_ABI_MINOR,
 				KEEL_OS_TEST), -KEEL_EFAULT);
 	kt_check_rc("IDENTIFY struct not RAM",
-		    identify_at(KT_GPA_NOT_RAM, KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_TEST), -KEEL_EFAULT);
+		    identify_at(KT_GPA_NOT_RAM, KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_TEST),
+		    -KEEL_EFAULT);
 	kt_check_rc("IDENTIFY struct in the map window",
-		    identify_at(kt_boot.si_valid ? kt_boot.si.map_window_gpa : KEEL_X86_GPA_MAP_WINDOW,
-				KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_TEST),
+		    identify_at(window, KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_TEST),
 		    -KEEL_EFAULT);
 }
 
@@ -131,12 +137,15 @@ static void check_not_identified(void)
 		{ "SCHED_YIELD before IDENTIFY", KEEL_HC_SCHED_YIELD, 0, 0 },
 		{ "SCHED_SET_TIMER(0) before IDENTIFY", KEEL_HC_SCHED_SET_TIMER, 0, 0 },
 		{ "SCHED_SHUTDOWN(99) before IDENTIFY", KEEL_HC_SCHED_SHUTDOWN, 99, 0 },
-		{ "EVTCHN_ALLOC_UNBOUND before IDENTIFY", KEEL_HC_EVTCHN_ALLOC_UNBOUND, KEEL_DOMID_SELF, 0 },
+		{ "EVTCHN_ALLOC_UNBOUND before IDENTIFY", KEEL_HC_EVTCHN_ALLOC_UNBOUND,
+		  KEEL_DOMID_SELF, 0 },
 		{ "EVTCHN_SEND(1) before IDENTIFY", KEEL_HC_EVTCHN_SEND, 1, 0 },
 		{ "GNTTAB_SETUP(1) before IDENTIFY", KEEL_HC_GNTTAB_SETUP, 1, 0 },
-		{ "MEMORY_MAP_SHARED before IDENTIFY", KEEL_HC_MEMORY_MAP_SHARED, KEEL_MAPSPACE_SHARED_INFO, 0 },
+		{ "MEMORY_MAP_SHARED before IDENTIFY", KEEL_HC_MEMORY_MAP_SHARED,
+		  KEEL_MAPSPACE_SHARED_INFO, 0 },
 		{ "VCPU_DOWN(0) before IDENTIFY", KEEL_HC_VCPU_DOWN, 0, 0 },
-		{ "CTL_DOMAIN_PAUSE before IDENTIFY", KEEL_HC_CTL_DOMAIN_PAUSE, KEEL_DOMID_LAST, 0 },
+		{ "CTL_DOMAIN_PAUSE before IDENTIFY", KEEL_HC_CTL_DOMAIN_PAUSE, KEEL_DOMID_LAST,
+		  0 },
 	};
 	uint64_t buf = KT_GPA(hc_page[2]);
 
@@ -155,7 +164,8 @@ static void check_not_identified(void)
 	kt_check_rc("VCPU_INFO before IDENTIFY", keel_hypercall1(KEEL_HC_VCPU_INFO, buf),
 		    -KEEL_ENOTIDENT);
 	kt_check_rc("VCPU_REGISTER_INFO before IDENTIFY",
-		    keel_hypercall2(KEEL_HC_VCPU_REGISTER_INFO, 0, KT_GPA(hc_page[3])), -KEEL_ENOTIDENT);
+		    keel_hypercall2(KEEL_HC_VCPU_REGISTER_INFO, 0, KT_GPA(hc_page[3])),
+		    -KEEL_ENOTIDENT);
 	kt_check_rc("DEVICE_TABLE_READ before IDENTIFY",
 		    keel_hypercall3(KEEL_HC_DEVICE_TABLE_READ, buf, 0, 40), -KEEL_ENOTIDENT);
 	kt_check_rc("CTL_HOST_INFO before IDENTIFY", keel_hypercall1(KEEL_HC_CTL_HOST_INFO, buf),
@@ -187,7 +197,8 @@ void hc_discovery_pre(void)
 	check_msr();
 	kt_check_rc("VERSION before IDENTIFY", keel_hypercall0(KEEL_HC_VERSION), KEEL_ABI_VERSION);
 	kt_check_rc("VERSION ignores unused argument registers",
-		    keel_hypercall6(KEEL_HC_VERSION, GARBAGE, GARBAGE, GARBAGE, GARBAGE, GARBAGE, GARBAGE),
+		    keel_hypercall6(KEEL_HC_VERSION, GARBAGE, GARBAGE, GARBAGE, GARBAGE, GARBAGE,
+				    GARBAGE),
 		    KEEL_ABI_VERSION);
 	for (uint32_t w = 0; w < KEEL_FEATURE_WORDS; w++) {
 		char what[48];
@@ -221,9 +232,11 @@ static void check_preserved(uint64_t page, const char *what)
 	kt_check(!kt_fault.hit && run.sled == 32, what, "fault %lu (vector %lu at 0x%lx), sled %lu",
 		 kt_fault.hit, kt_fault.vector, kt_fault.rip, run.sled);
 	kt_check_eq("VERSION through the page in RAX", run.out.rax, KEEL_ABI_VERSION);
-	kt_check(run.out.rbx == run.in.rbx && run.out.rbp == run.in.rbp && run.out.r12 == run.in.r12 &&
-		 run.out.r13 == run.in.r13 && run.out.r14 == run.in.r14 && run.out.r15 == run.in.r15,
-		 "RBX RBP R12-R15 preserved by a hypercall", "rbx %lx rbp %lx r12 %lx r13 %lx r15 %lx",
+	kt_check(run.out.rbx == run.in.rbx && run.out.rbp == run.in.rbp &&
+		 run.out.r12 == run.in.r12 && run.out.r13 == run.in.r13 &&
+		 run.out.r14 == run.in.r14 && run.out.r15 == run.in.r15,
+		 "RBX RBP R12-R15 preserved by a hypercall",
+		 "rbx %lx rbp %lx r12 %lx r13 %lx r15 %lx",
 		 run.out.rbx, run.out.rbp, run.out.r12, run.out.r13, run.out.r15);
 	kt_check_eq("RFLAGS other than arithmetic flags preserved (DF set)",
 		    run.out.rflags & ~RFLAGS_ARITH, run.in.rflags & ~RFLAGS_ARITH);
@@ -247,23 +260,29 @@ static void check_high_bits(void)
 	kt_check_rc("EVTCHN_CLOSE with port bits 63:32 set",
 		    keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, HC_HIGH | (uint64_t)port), -KEEL_EINVAL);
 	kt_check_rc("EVTCHN_BIND_VCPU with port bits 63:32 set",
-		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, HC_HIGH | (uint64_t)port, 0), -KEEL_EINVAL);
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, HC_HIGH | (uint64_t)port, 0),
+		    -KEEL_EINVAL);
 	kt_check_rc("EVTCHN_ALLOC_UNBOUND with domid bits 63:32 set",
-		    keel_hypercall1(KEEL_HC_EVTCHN_ALLOC_UNBOUND, HC_HIGH | KEEL_DOMID_SELF), -KEEL_EINVAL);
+		    keel_hypercall1(KEEL_HC_EVTCHN_ALLOC_UNBOUND, HC_HIGH | KEEL_DOMID_SELF),
+		    -KEEL_EINVAL);
 	kt_check_rc("EVTCHN_BIND_INTERDOMAIN with domid bits 63:32 set",
 		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, HC_HIGH | KEEL_DOMID_SELF, 1),
 		    -KEEL_EINVAL);
 	kt_check_rc("EVTCHN_BIND_IPI with vCPU bits 63:32 set",
 		    keel_hypercall1(KEEL_HC_EVTCHN_BIND_IPI, HC_HIGH), -KEEL_EINVAL);
 	kt_check_rc("EVTCHN_BIND_VIRQ with virq bits 63:32 set",
-		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, HC_HIGH | KEEL_VIRQ_CONSOLE, 0), -KEEL_EINVAL);
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, HC_HIGH | KEEL_VIRQ_CONSOLE, 0),
+		    -KEEL_EINVAL);
 	kt_check_rc("EVTCHN_BIND_VIRQ with vCPU bits 63:32 set",
-		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_CONSOLE, HC_HIGH), -KEEL_EINVAL);
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_CONSOLE, HC_HIGH),
+		    -KEEL_EINVAL);
 	kt_check_rc("SCHED_SHUTDOWN with reason bits 63:32 set",
 		    keel_hypercall1(KEEL_HC_SCHED_SHUTDOWN, HC_HIGH | 99), -KEEL_EINVAL);
-	kt_check_rc("VCPU_DOWN with vCPU bits 63:32 set", keel_hypercall1(KEEL_HC_VCPU_DOWN, HC_HIGH),
+	kt_check_rc("VCPU_DOWN with vCPU bits 63:32 set",
+		    keel_hypercall1(KEEL_HC_VCPU_DOWN, HC_HIGH),
 		    -KEEL_EINVAL);
-	kt_check_rc("VCPU_UP with vCPU bits 63:32 set", keel_hypercall2(KEEL_HC_VCPU_UP, HC_HIGH, 0),
+	kt_check_rc("VCPU_UP with vCPU bits 63:32 set",
+		    keel_hypercall2(KEEL_HC_VCPU_UP, HC_HIGH, 0),
 		    -KEEL_EINVAL);
 	kt_check_rc("VCPU_REGISTER_INFO with vCPU bits 63:32 set",
 		    keel_hypercall2(KEEL_HC_VCPU_REGISTER_INFO, HC_HIGH, vi), -KEEL_EINVAL);
@@ -272,8 +291,10 @@ static void check_high_bits(void)
 		    keel_hypercall3(KEEL_HC_CONSOLE_WRITE_DOMAIN, HC_HIGH | kt_boot.domid,
 				    KT_GPA(hc_page[2]), 1), -KEEL_EINVAL);
 	kt_check_rc("CTL_DOMAIN_PAUSE with domid bits 63:32 set",
-		    keel_hypercall1(KEEL_HC_CTL_DOMAIN_PAUSE, HC_HIGH | (kt_boot.domid + 1)), -KEEL_EINVAL);
-	kt_check_rc("EVTCHN_CLOSE of the IPI port", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)port), 0);
+		    keel_hypercall1(KEEL_HC_CTL_DOMAIN_PAUSE, HC_HIGH | (kt_boot.domid + 1)),
+		    -KEEL_EINVAL);
+	kt_check_rc("EVTCHN_CLOSE of the IPI port",
+		    keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)port), 0);
 }
 
 static void check_relocated_page(void)
@@ -282,8 +303,10 @@ static void check_relocated_page(void)
 	uint64_t other = KT_GPA(hc_page[3]);
 
 	kt_check(!kt_wrmsr_safe(KEEL_X86_MSR_HYPERCALL, other | KEEL_X86_HYPERCALL_ENABLE),
-		 "hypercall page moved to another RAM page", "raised exception %lu", kt_fault.vector);
-	kt_check(!kt_rdmsr_safe(KEEL_X86_MSR_HYPERCALL, &v) && v == (other | KEEL_X86_HYPERCALL_ENABLE),
+		 "hypercall page moved to another RAM page", "raised exception %lu",
+		 kt_fault.vector);
+	kt_check(!kt_rdmsr_safe(KEEL_X86_MSR_HYPERCALL,
+				&v) && v == (other | KEEL_X86_HYPERCALL_ENABLE),
 		 "hypercall MSR reads the new value", "0x%lx", v);
 	check_preserved(other, "a call into the moved page resumes after the call");
 	kt_check(!kt_wrmsr_safe(KEEL_X86_MSR_HYPERCALL, good), "hypercall page moved back",
@@ -297,7 +320,8 @@ void hc_discovery_post(void)
 	kt_check_rc("CONSOLE_WRITE of 0 bytes once identified",
 		    keel_hypercall2(KEEL_HC_CONSOLE_WRITE, KT_GPA(hc_page[2]), 0), 0);
 	check_unknown_numbers("after IDENTIFY");
-	check_preserved(KT_GPA(keel_hypercall_page), "a call into the hypercall page resumes after the call");
+	check_preserved(KT_GPA(keel_hypercall_page),
+			"a call into the hypercall page resumes after the call");
 	check_relocated_page();
 	check_high_bits();
 	kt_group_end();

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* entry.c: the entry-state group: registers, start info and memory map as docs/abi/boot.md promises for LONG64. */
+/* entry.c: the entry-state group: registers, start info and memory map at LONG64 entry. */
 #include "hcall.h"
 
-#define CR0_LONG64		0x80050033ull	/* PE MP ET NE WP PG */
+/*
+ * boot.md names PE MP ET NE WP PG (0x80010033) but writes 0x80050033, which
+ * adds AM (bit 18). AM does nothing at CPL 0, so either value is accepted.
+ */
+#define CR0_LONG64		0x80010033ull	/* PE MP ET NE WP PG */
+#define CR0_AM			0x00040000ull
 #define CR4_LONG64		0x620ull	/* PAE OSFXSR OSXMMEXCPT */
 #define EFER_LONG64		0xd00ull	/* LME LMA NXE */
 #define MSR_EFER		0xc0000080u
@@ -41,7 +46,8 @@ static bool no_ram(uint64_t base, uint64_t end)
 static bool all_ram(uint64_t base, uint64_t end)
 {
 	while (base < end) {
-		const struct keel_memmap_entry *e = covering(base, KEEL_PAGE_SIZE, KEEL_MEMTYPE_RAM);
+		const struct keel_memmap_entry *e = covering(base, KEEL_PAGE_SIZE,
+							     KEEL_MEMTYPE_RAM);
 
 		if (e == NULL) {
 			e = covering(base, KEEL_PAGE_SIZE, KEEL_MEMTYPE_BOOT);
@@ -69,7 +75,8 @@ static void check_registers(void)
 	kt_check(e->ds == 0x10 && e->es == 0x10 && e->ss == 0x10 && e->fs == 0x10 && e->gs == 0x10,
 		 "DS ES SS FS GS at entry", "0x%x 0x%x 0x%x 0x%x 0x%x, expected 0x10",
 		 e->ds, e->es, e->ss, e->fs, e->gs);
-	kt_check_eq("CR0 at entry", e->cr0, CR0_LONG64);
+	kt_check_eq("CR0 at entry (PE MP ET NE WP PG, AM either way)", e->cr0 & ~CR0_AM,
+		    CR0_LONG64);
 	kt_check_eq("CR4 at entry", e->cr4, CR4_LONG64);
 	kt_check(!kt_rdmsr_safe(MSR_EFER, &efer), "rdmsr EFER", "raised exception %lu",
 		 kt_fault.vector);
@@ -96,17 +103,22 @@ static void check_gdt(void)
 
 	memcpy(&limit, kt_entry.gdtr, sizeof(limit));
 	memcpy(&base, kt_entry.gdtr + 2, sizeof(base));
-	if (!kt_check(limit >= 0x17 && covering(base, (uint64_t)limit + 1, KEEL_MEMTYPE_BOOT) != NULL,
-		      "GDT with 3 descriptors in BOOT memory", "base 0x%lx limit 0x%x", base, limit)) {
+	if (!kt_check(limit >= 0x17 && covering(base, (uint64_t)limit + 1,
+						KEEL_MEMTYPE_BOOT) != NULL,
+		      "GDT with 3 descriptors in BOOT memory", "base 0x%lx limit 0x%x", base,
+		      limit)) {
 		return;
 	}
 	memcpy(&code, KT_PTR(base + 0x08), sizeof(code));
 	memcpy(&data, KT_PTR(base + 0x10), sizeof(data));
 	/* Code: present, S, type execute, L = 1, D = 0, DPL 0. Data: present, S, writable. */
-	kt_check((code & 0x0060980000000000ull) == 0x0020980000000000ull, "GDT 0x08 is 64-bit code DPL 0",
+	kt_check((code & 0x0060980000000000ull) == 0x0020980000000000ull,
+		 "GDT 0x08 is 64-bit code DPL 0",
 		 "descriptor 0x%016lx", code);
-	kt_check((code & 0x0000600000000000ull) == 0, "GDT 0x08 has DPL 0", "descriptor 0x%016lx", code);
-	kt_check((data & 0x00009a0000000000ull) == 0x0000920000000000ull, "GDT 0x10 is writable data",
+	kt_check((code & 0x0000600000000000ull) == 0, "GDT 0x08 has DPL 0", "descriptor 0x%016lx",
+		 code);
+	kt_check((data & 0x00009a0000000000ull) == 0x0000920000000000ull,
+		 "GDT 0x10 is writable data",
 		 "descriptor 0x%016lx", data);
 }
 
@@ -123,24 +135,28 @@ static void check_start_info(void)
 		 "start info (RDI) in BOOT memory", "RDI 0x%lx", kt_boot.si_gpa);
 	kt_check_eq("start info domid is CPUID B+4 EBX", si->domid, dom.ebx);
 	kt_check_eq("start info nr_vcpus is CPUID B+4 ECX", si->nr_vcpus, dom.ecx);
-	kt_check(si->tsc_khz != 0 && si->tsc_khz == timing.eax, "start info tsc_khz is CPUID B+3 EAX",
+	kt_check(si->tsc_khz != 0 && si->tsc_khz == timing.eax,
+		 "start info tsc_khz is CPUID B+3 EAX",
 		 "start info %u, CPUID %u", si->tsc_khz, timing.eax);
 	kt_check_eq("no ACPI RSDP without KEEL_SIF_ACPI",
 		    (si->flags & KEEL_SIF_ACPI) ? 0 : si->rsdp_gpa, 0);
-	kt_check_eq("start info flags are known", si->flags & ~(uint32_t)(KEEL_SIF_ACPI | KEEL_SIF_UART |
+	kt_check_eq("start info flags are known",
+		    si->flags & ~(uint32_t)(KEEL_SIF_ACPI | KEEL_SIF_UART |
 								      KEEL_SIF_PLATFORM_PCI), 0);
 	for (unsigned int i = 0; i < KT_ARRAY_SIZE(si->reserved); i++) {
 		zero = zero && si->reserved[i] == 0;
 	}
 	kt_check(zero && si->pad0 == 0, "start info pad0 and reserved[] are zero", "not zero");
 	kt_check(si->cmdline_gpa != 0 &&
-		 covering(si->cmdline_gpa, kt_strlen(KT_PTR(si->cmdline_gpa)) + 1, KEEL_MEMTYPE_BOOT) != NULL,
+		 covering(si->cmdline_gpa, kt_strlen(KT_PTR(si->cmdline_gpa)) + 1,
+			  KEEL_MEMTYPE_BOOT) != NULL,
 		 "command line in BOOT memory", "cmdline_gpa 0x%lx", si->cmdline_gpa);
 	kt_check(si->device_table_gpa != 0 && si->device_table_size >= 40 &&
 		 si->device_table_size <= KEEL_DT_MAX_SIZE &&
 		 covering(si->device_table_gpa, si->device_table_size, KEEL_MEMTYPE_BOOT) != NULL &&
 		 kt_be32(KT_PTR(si->device_table_gpa)) == 0xd00dfeedu,
-		 "device table copy: an FDT in BOOT memory", "gpa 0x%lx size %u", si->device_table_gpa,
+		 "device table copy: an FDT in BOOT memory", "gpa 0x%lx size %u",
+		 si->device_table_gpa,
 		 si->device_table_size);
 	kt_check_eq("no modules (the configuration has no initrd)", si->nr_modules, 0);
 	kt_check(si->map_window_gpa == kt_boot.map_window_gpa &&
@@ -172,7 +188,8 @@ static void check_memmap(void)
 		}
 		pads = pads && e->pad0 == 0;
 		known = known && ((e->type >= KEEL_MEMTYPE_RAM && e->type <= KEEL_MEMTYPE_NVS) ||
-				  e->type == KEEL_MEMTYPE_BOOT || e->type == KEEL_MEMTYPE_MAP_WINDOW);
+				  e->type == KEEL_MEMTYPE_BOOT ||
+				  e->type == KEEL_MEMTYPE_MAP_WINDOW);
 	}
 	kt_check(sorted, "memory map sorted and not overlapping", "it is not");
 	kt_check(aligned, "memory map entries page-aligned, not empty", "they are not");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* evtchn.c: the hcall-evtchn group: every event channel call, delivery, the guest scan, upcalls, limits. */
+/* evtchn.c: the hcall-evtchn group: every event channel call, delivery, upcalls, limits. */
 #include "hcall.h"
 
 #define NO_DOMAIN	0x7ffffff0u	/* a valid domain id no domain has */
@@ -28,9 +28,12 @@ static void check_status(const char *what, uint32_t port, uint32_t state, uint32
 	long rc = status_of(port, &st);
 
 	kt_check(rc == 0 && st.port == port && st.state == state && st.vcpu == 0 &&
-		 st.remote_domid == remote_domid && st.remote_port == remote_port && st.virq == virq,
-		 what, "rc %ld, state %u vcpu %u remote %u:%u virq %u; expected state %u remote %u:%u virq %u",
-		 rc, st.state, st.vcpu, st.remote_domid, st.remote_port, st.virq, state, remote_domid,
+		 st.remote_domid == remote_domid && st.remote_port == remote_port &&
+		 st.virq == virq,
+		 what,
+		 "rc %ld, state %u vcpu %u remote %u:%u virq %u; expected %u remote %u:%u virq %u",
+		 rc, st.state, st.vcpu, st.remote_domid, st.remote_port, st.virq, state,
+		 remote_domid,
 		 remote_port, virq);
 }
 
@@ -82,8 +85,10 @@ static void check_bad_ports(uint32_t limit)
 		    keel_hypercall1(KEEL_HC_EVTCHN_STATUS, hc_crossing(sizeof(st))), -KEEL_EFAULT);
 	kt_check_rc("STATUS struct not RAM", keel_hypercall1(KEEL_HC_EVTCHN_STATUS, KT_GPA_NOT_RAM),
 		    -KEEL_EFAULT);
-	kt_check_rc("BIND_VCPU of port 0", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, 0, 0), -KEEL_EINVAL);
-	kt_check_rc("BIND_VCPU of the port limit", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, limit, 0),
+	kt_check_rc("BIND_VCPU of port 0", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, 0, 0),
+		    -KEEL_EINVAL);
+	kt_check_rc("BIND_VCPU of the port limit",
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, limit, 0),
 		    -KEEL_EINVAL);
 	kt_check_rc("BIND_VCPU of a FREE port", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, fp, 0),
 		    -KEEL_ENOENT);
@@ -93,15 +98,19 @@ static void check_unbound_and_interdomain(uint32_t p1, uint32_t p2, uint32_t lim
 {
 	uint32_t me = kt_boot.domid;
 
-	kt_check(p2 != p1 && p2 < limit, "BIND_INTERDOMAIN gives a new port", "p1 %u p2 %u", p1, p2);
+	kt_check(p2 != p1 && p2 < limit, "BIND_INTERDOMAIN gives a new port", "p1 %u p2 %u", p1,
+		 p2);
 	check_status("STATUS of the bound end", p1, KEEL_EVTCHN_STATE_INTERDOMAIN, me, p2, 0);
 	check_status("STATUS of the binding end", p2, KEEL_EVTCHN_STATE_INTERDOMAIN, me, p1, 0);
 	kt_check_rc("BIND_INTERDOMAIN to a port already bound",
-		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, p1), -KEEL_EBUSY);
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, p1),
+		    -KEEL_EBUSY);
 	kt_check_rc("BIND_INTERDOMAIN to remote port 0",
-		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, 0), -KEEL_EINVAL);
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, 0),
+		    -KEEL_EINVAL);
 	kt_check_rc("BIND_INTERDOMAIN to the remote's port limit",
-		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, limit), -KEEL_EINVAL);
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, limit),
+		    -KEEL_EINVAL);
 	kt_check_rc("BIND_INTERDOMAIN to a FREE remote port",
 		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, free_port()),
 		    -KEEL_ENOENT);
@@ -125,7 +134,8 @@ static void check_delivery(uint32_t p1, uint32_t p2)
 	kt_check_rc("SEND on one end", keel_hypercall1(KEEL_HC_EVTCHN_SEND, p2), 0);
 	kt_check(kt_port_pending(p1) && !kt_port_pending(p2), "SEND raises the other end only",
 		 "pending p1 %d p2 %d", kt_port_pending(p1), kt_port_pending(p2));
-	kt_check(vi->upcall_pending == 0 && vi->evtchn_pending_top == 0 && vi->evtchn_pending_sel[0] == 0,
+	kt_check(vi->upcall_pending == 0 && vi->evtchn_pending_top == 0 &&
+		 vi->evtchn_pending_sel[0] == 0,
 		 "a masked port raises no upcall", "upcall_pending %u top 0x%lx sel0 0x%lx",
 		 vi->upcall_pending, vi->evtchn_pending_top, vi->evtchn_pending_sel[0]);
 	kt_check_rc("SEND on the other end", keel_hypercall1(KEEL_HC_EVTCHN_SEND, p1), 0);
@@ -136,7 +146,8 @@ static void check_delivery(uint32_t p1, uint32_t p2)
 	kt_check(!kt_port_masked(p1), "UNMASK clears the mask bit", "still masked");
 	kt_check(vi->upcall_pending == 1 && (vi->evtchn_pending_sel[0] >> (p1 / 64) & 1) &&
 		 (vi->evtchn_pending_top & 1), "UNMASK of a pending port reruns delivery",
-		 "upcall_pending %u top 0x%lx sel0 0x%lx", vi->upcall_pending, vi->evtchn_pending_top,
+		 "upcall_pending %u top 0x%lx sel0 0x%lx", vi->upcall_pending,
+		 vi->evtchn_pending_top,
 		 vi->evtchn_pending_sel[0]);
 	nr_seen = 0;
 	kt_evtchn_scan(0, record_port, NULL);
@@ -146,11 +157,13 @@ static void check_delivery(uint32_t p1, uint32_t p2)
 	kt_check(kt_port_masked(p1), "MASK sets the mask bit", "not masked");
 
 	kt_port_unmask_local(p1);
-	kt_check_rc("SEND to a port unmasked by the guest", keel_hypercall1(KEEL_HC_EVTCHN_SEND, p2), 0);
+	kt_check_rc("SEND to a port unmasked by the guest",
+		    keel_hypercall1(KEEL_HC_EVTCHN_SEND, p2), 0);
 	kt_check_eq("upcall_pending after SEND to an unmasked port", vi->upcall_pending, 1);
 	nr_seen = 0;
 	kt_evtchn_scan(0, record_port, NULL);
-	kt_check(nr_seen == 1 && seen[0] == p1, "the scan finds the sent port", "%u ports, first %u",
+	kt_check(nr_seen == 1 && seen[0] == p1, "the scan finds the sent port",
+		 "%u ports, first %u",
 		 nr_seen, seen[0]);
 	kt_port_mask(p1);
 }
@@ -165,37 +178,46 @@ static void check_virqs(uint32_t limit)
 	timer = keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_TIMER, 0);
 	kt_check(timer > 0 && timer < limit, "BIND_VIRQ(TIMER, 0)", "returned %ld (%s)", timer,
 		 kt_errname(timer));
-	kt_check_rc("BIND_VIRQ(TIMER, 0) again", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_TIMER, 0),
+	kt_check_rc("BIND_VIRQ(TIMER, 0) again",
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_TIMER, 0),
 		    -KEEL_EEXIST);
 	kt_check_rc("BIND_VIRQ(TIMER, vCPU 1) in a 1-vCPU domain",
 		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_TIMER, 1), -KEEL_EINVAL);
 	if (timer > 0) {
 		check_status("STATUS of a VIRQ port", (uint32_t)timer, KEEL_EVTCHN_STATE_VIRQ, 0, 0,
 			     KEEL_VIRQ_TIMER);
-		kt_check_rc("SEND on a VIRQ port", keel_hypercall1(KEEL_HC_EVTCHN_SEND, (uint64_t)timer),
+		kt_check_rc("SEND on a VIRQ port",
+			    keel_hypercall1(KEEL_HC_EVTCHN_SEND, (uint64_t)timer),
 			    -KEEL_EINVAL);
 		kt_check_rc("BIND_VCPU of a VIRQ port",
-			    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, (uint64_t)timer, 0), -KEEL_EINVAL);
+			    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, (uint64_t)timer, 0),
+			    -KEEL_EINVAL);
 	}
 	for (unsigned int i = 0; i < KT_ARRAY_SIZE(allowed); i++) {
 		ports[i] = keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, allowed[i], 0);
 		kt_snprintf(what, sizeof(what), "BIND_VIRQ(%u, 0)", allowed[i]);
 		kt_check(ports[i] > 0, what, "returned %ld (%s)", ports[i], kt_errname(ports[i]));
 		kt_snprintf(what, sizeof(what), "BIND_VIRQ(%u, 0) again", allowed[i]);
-		kt_check_rc(what, keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, allowed[i], 0), -KEEL_EEXIST);
+		kt_check_rc(what, keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, allowed[i], 0),
+			    -KEEL_EEXIST);
 	}
 	kt_check_rc("BIND_VIRQ(DOMAIN_STATE) without CONTROL or CREATE",
-		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_DOMAIN_STATE, 0), -KEEL_EPERM);
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_DOMAIN_STATE, 0),
+		    -KEEL_EPERM);
 	kt_check_rc("BIND_VIRQ(LOG) without KEEL_CAP_LOG",
 		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_LOG, 0), -KEEL_EPERM);
-	kt_check_rc("BIND_VIRQ(7), unknown", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_COUNT_V1, 0),
+	kt_check_rc("BIND_VIRQ(7), unknown",
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_COUNT_V1, 0),
 		    -KEEL_EINVAL);
-	kt_check_rc("BIND_VIRQ(0xffffffff)", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, 0xffffffffu, 0),
+	kt_check_rc("BIND_VIRQ(0xffffffff)",
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, 0xffffffffu, 0),
 		    -KEEL_EINVAL);
 	if (timer > 0) {
-		kt_check_rc("CLOSE of a VIRQ port", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)timer), 0);
+		kt_check_rc("CLOSE of a VIRQ port",
+			    keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)timer), 0);
 		timer = keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_TIMER, 0);
-		kt_check(timer > 0, "BIND_VIRQ(TIMER) again after its CLOSE", "returned %ld (%s)", timer,
+		kt_check(timer > 0, "BIND_VIRQ(TIMER) again after its CLOSE", "returned %ld (%s)",
+			 timer,
 			 kt_errname(timer));
 		keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)timer);
 	}
@@ -218,11 +240,13 @@ static void check_ipi(void)
 	kt_check_rc("SEND on an IPI port", keel_hypercall1(KEEL_HC_EVTCHN_SEND, (uint64_t)ipi), 0);
 	kt_check(kt_port_pending((uint32_t)ipi), "an IPI port raises itself", "not pending");
 	kt_port_clear((uint32_t)ipi);
-	kt_check_rc("BIND_VCPU of an IPI port", keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, (uint64_t)ipi, 0),
+	kt_check_rc("BIND_VCPU of an IPI port",
+		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VCPU, (uint64_t)ipi, 0),
 		    -KEEL_EINVAL);
 	kt_check_rc("BIND_IPI(1) in a 1-vCPU domain", keel_hypercall1(KEEL_HC_EVTCHN_BIND_IPI, 1),
 		    -KEEL_EINVAL);
-	kt_check_rc("CLOSE of an IPI port", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)ipi), 0);
+	kt_check_rc("CLOSE of an IPI port", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, (uint64_t)ipi),
+		    0);
 }
 
 static void check_close(uint32_t p1, uint32_t p2)
@@ -233,7 +257,8 @@ static void check_close(uint32_t p1, uint32_t p2)
 	kt_port_clear(p1);
 	kt_check_rc("CLOSE of one INTERDOMAIN end", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, p2), 0);
 	check_status("the closed port is FREE", p2, KEEL_EVTCHN_STATE_FREE, 0, 0, 0);
-	check_status("the peer goes back to UNBOUND for the closer", p1, KEEL_EVTCHN_STATE_UNBOUND, me, 0, 0);
+	check_status("the peer goes back to UNBOUND for the closer", p1, KEEL_EVTCHN_STATE_UNBOUND,
+		     me, 0, 0);
 	kt_check(kt_port_pending(p1), "the peer is set pending (peer loss)", "not pending");
 	kt_check_rc("CLOSE of a port already closed", keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, p2),
 		    -KEEL_ENOENT);
@@ -279,7 +304,8 @@ static bool wait_upcalls(uint64_t want, uint64_t ms)
 	return kt_upcall_count >= want;
 }
 
-static long set_upcall_raw(uint64_t gpa, uint32_t vcpu, uint32_t mode, uint32_t vector, uint32_t pad)
+static long set_upcall_raw(uint64_t gpa, uint32_t vcpu, uint32_t mode, uint32_t vector,
+			   uint32_t pad)
 {
 	struct keel_evtchn_upcall u = { vcpu, mode, vector, pad };
 
@@ -292,20 +318,24 @@ static void check_upcalls(void)
 	uint64_t good = KT_GPA(hc_page[0]), before;
 	long ipi;
 
-	/* Contents errors (step 8) come before a missing feature (step 9), so these hold either way. */
+	/* Contents errors (step 8) come before a missing feature (step 9): these always hold. */
 	kt_check_rc("SET_UPCALL vector 0x1f", set_upcall_raw(good, 0, KEEL_UPCALL_VECTOR, 0x1f, 0),
 		    -KEEL_EINVAL);
-	kt_check_rc("SET_UPCALL vector 0x100", set_upcall_raw(good, 0, KEEL_UPCALL_VECTOR, 0x100, 0),
+	kt_check_rc("SET_UPCALL vector 0x100",
+		    set_upcall_raw(good, 0, KEEL_UPCALL_VECTOR, 0x100, 0),
 		    -KEEL_EINVAL);
 	kt_check_rc("SET_UPCALL unknown mode 3", set_upcall_raw(good, 0, 3, 0, 0), -KEEL_EINVAL);
 	kt_check_rc("SET_UPCALL for vCPU 1 of a 1-vCPU domain",
 		    set_upcall_raw(good, 1, KEEL_UPCALL_NONE, 0, 0), -KEEL_EINVAL);
-	kt_check_rc("SET_UPCALL pad0 set", set_upcall_raw(good, 0, KEEL_UPCALL_NONE, 0, 1), -KEEL_EINVAL);
-	kt_check_rc("SET_UPCALL NONE with a vector", set_upcall_raw(good, 0, KEEL_UPCALL_NONE, 0x40, 0),
+	kt_check_rc("SET_UPCALL pad0 set", set_upcall_raw(good, 0, KEEL_UPCALL_NONE, 0, 1),
+		    -KEEL_EINVAL);
+	kt_check_rc("SET_UPCALL NONE with a vector",
+		    set_upcall_raw(good, 0, KEEL_UPCALL_NONE, 0x40, 0),
 		    -KEEL_EINVAL);
 	kt_check_rc("SET_UPCALL struct not 8-byte aligned",
 		    set_upcall_raw(good + 4, 0, KEEL_UPCALL_NONE, 0, 0), -KEEL_EFAULT);
-	kt_check_rc("SET_UPCALL struct not RAM", keel_hypercall1(KEEL_HC_EVTCHN_SET_UPCALL, KT_GPA_NOT_RAM),
+	kt_check_rc("SET_UPCALL struct not RAM",
+		    keel_hypercall1(KEEL_HC_EVTCHN_SET_UPCALL, KT_GPA_NOT_RAM),
 		    -KEEL_EFAULT);
 	kt_check_rc("SET_UPCALL NONE", kt_set_upcall(0, KEEL_UPCALL_NONE, 0), 0);
 	if (!(kt_boot.features[0] & KEEL_F0_UPCALL_PLATFORM)) {
@@ -314,7 +344,8 @@ static void check_upcalls(void)
 	}
 	if (!(kt_boot.features[0] & KEEL_F0_UPCALL_VECTOR)) {
 		kt_check_rc("SET_UPCALL VECTOR without KEEL_F0_UPCALL_VECTOR",
-			    kt_set_upcall(0, KEEL_UPCALL_VECTOR, KT_UPCALL_VECTOR), -KEEL_EOPNOTSUPP);
+			    kt_set_upcall(0, KEEL_UPCALL_VECTOR, KT_UPCALL_VECTOR),
+			    -KEEL_EOPNOTSUPP);
 		return;
 	}
 
@@ -326,25 +357,29 @@ static void check_upcalls(void)
 	kt_evtchn_scan(0, NULL, NULL);
 	kt_set_upcall_handler(upcall_record, NULL);
 	kt_port_unmask_local((uint32_t)ipi);
-	kt_check_rc("SET_UPCALL VECTOR 0xf0", kt_set_upcall(0, KEEL_UPCALL_VECTOR, KT_UPCALL_VECTOR), 0);
+	kt_check_rc("SET_UPCALL VECTOR 0xf0",
+		    kt_set_upcall(0, KEEL_UPCALL_VECTOR, KT_UPCALL_VECTOR), 0);
 	before = kt_upcall_count;
 	upcall_port = 0;
-	kt_check_rc("SEND with VECTOR delivery", keel_hypercall1(KEEL_HC_EVTCHN_SEND, (uint64_t)ipi), 0);
+	kt_check_rc("SEND with VECTOR delivery",
+		    keel_hypercall1(KEEL_HC_EVTCHN_SEND, (uint64_t)ipi), 0);
 	kt_check(wait_upcalls(before + 1, 1000) && upcall_port == (uint32_t)ipi,
 		 "the event arrives as interrupt 0xf0 and the scan finds its port",
 		 "%lu interrupts, port %u", kt_upcall_count - before, upcall_port);
 
-	/* With NONE no interrupt comes; switching to VECTOR with upcall_pending 1 interrupts at once. */
+	/* With NONE no interrupt comes; switching to VECTOR with upcall_pending 1 interrupts. */
 	kt_check_rc("SET_UPCALL back to NONE", kt_set_upcall(0, KEEL_UPCALL_NONE, 0), 0);
 	before = kt_upcall_count;
 	keel_hypercall1(KEEL_HC_EVTCHN_SEND, (uint64_t)ipi);
 	kt_check(!wait_upcalls(before + 1, 20) && kt_vcpu_info[0].upcall_pending == 1,
-		 "no interrupt in NONE mode, upcall_pending set", "%lu interrupts, upcall_pending %u",
+		 "no interrupt in NONE mode, upcall_pending set",
+		 "%lu interrupts, upcall_pending %u",
 		 kt_upcall_count - before, kt_vcpu_info[0].upcall_pending);
 	kt_irq_enable();
 	kt_set_upcall(0, KEEL_UPCALL_VECTOR, KT_UPCALL_VECTOR);
 	kt_irq_disable();
-	kt_check(wait_upcalls(before + 1, 1000), "SET_UPCALL with upcall_pending 1 interrupts at once",
+	kt_check(wait_upcalls(before + 1, 1000),
+		 "SET_UPCALL with upcall_pending 1 interrupts at once",
 		 "no interrupt");
 	kt_set_upcall(0, KEEL_UPCALL_NONE, 0);
 	kt_set_upcall_handler(NULL, NULL);
@@ -368,13 +403,15 @@ static void check_exhaustion(uint32_t limit)
 	}
 	kt_check_rc("ALLOC_UNBOUND when every port is taken", rc, -KEEL_ENOSPC);
 	kt_check_eq("ports available: limit - 1", n, limit - 1);
-	kt_check_rc("BIND_IPI when every port is taken", keel_hypercall1(KEEL_HC_EVTCHN_BIND_IPI, 0),
+	kt_check_rc("BIND_IPI when every port is taken",
+		    keel_hypercall1(KEEL_HC_EVTCHN_BIND_IPI, 0),
 		    -KEEL_ENOSPC);
 	kt_check_rc("BIND_VIRQ when every port is taken",
 		    keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, KEEL_VIRQ_CONSOLE, 0), -KEEL_ENOSPC);
 	if (n > 0) {
 		kt_check_rc("BIND_INTERDOMAIN when every port is taken",
-			    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, all_ports[0]),
+			    keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF,
+					    all_ports[0]),
 			    -KEEL_ENOSPC);
 	}
 	rc = 0;
@@ -398,17 +435,21 @@ static void check_expand(void)
 
 	memset(pages[0], 0, KEEL_PAGE_SIZE);
 	memset(pages[1], 0xff, KEEL_PAGE_SIZE);
-	/* Contents errors (step 8) come before the feature check (step 9) in the order of checks. */
+	/* Contents errors (step 8) come before the feature check (step 9). */
 	ex = (struct keel_evtchn_expand){ .index = 1, .pending_gfn = g0, .mask_gfn = g1 };
 	kt_check_rc("EXPAND index 1 before index 0", keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa),
 		    -KEEL_EINVAL);
-	ex = (struct keel_evtchn_expand){ .index = 0, .pad0 = 1, .pending_gfn = g0, .mask_gfn = g1 };
+	ex = (struct keel_evtchn_expand){ .index = 0, .pad0 = 1, .pending_gfn = g0,
+					  .mask_gfn = g1 };
 	kt_check_rc("EXPAND pad0 set", keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa), -KEEL_EINVAL);
 	ex = (struct keel_evtchn_expand){ .index = 0, .pending_gfn = g0, .mask_gfn = g0 };
-	kt_check_rc("EXPAND with equal GFNs", keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa), -KEEL_EINVAL);
-	ex = (struct keel_evtchn_expand){ .index = 0, .pending_gfn = KT_GPA_NOT_RAM >> KEEL_PAGE_SHIFT,
+	kt_check_rc("EXPAND with equal GFNs", keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa),
+		    -KEEL_EINVAL);
+	ex = (struct keel_evtchn_expand){ .index = 0,
+					  .pending_gfn = KT_GPA_NOT_RAM >> KEEL_PAGE_SHIFT,
 					  .mask_gfn = g1 };
-	kt_check_rc("EXPAND with a GFN that is not RAM", keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa),
+	kt_check_rc("EXPAND with a GFN that is not RAM",
+		    keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa),
 		    -KEEL_EFAULT);
 	memcpy(hc_page[0] + 4, &ex, sizeof(ex));
 	kt_check_rc("EXPAND struct not 8-byte aligned",
@@ -417,7 +458,8 @@ static void check_expand(void)
 	ex = (struct keel_evtchn_expand){ .index = 0, .pending_gfn = g0, .mask_gfn = g1 };
 	kt_check_rc(have ? "EXPAND beyond the domain's maximum of 4096 ports" :
 			   "EXPAND without KEEL_F0_EVTCHN_EXPAND",
-		    keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa), have ? -KEEL_ENOSPC : -KEEL_EOPNOTSUPP);
+		    keel_hypercall1(KEEL_HC_EVTCHN_EXPAND, gpa),
+		    have ? -KEEL_ENOSPC : -KEEL_EOPNOTSUPP);
 }
 
 void hc_evtchn(void)
@@ -429,7 +471,8 @@ void hc_evtchn(void)
 	/* Without an expansion page only the 4096 ports of the shared info page exist. */
 	kt_check_eq("evtchn_port_limit", limit, KEEL_EVTCHN_BASE_PORTS);
 	p1 = keel_hypercall1(KEEL_HC_EVTCHN_ALLOC_UNBOUND, KEEL_DOMID_SELF);
-	kt_check(p1 > 0 && p1 < limit, "ALLOC_UNBOUND(SELF)", "returned %ld (%s)", p1, kt_errname(p1));
+	kt_check(p1 > 0 && p1 < limit, "ALLOC_UNBOUND(SELF)", "returned %ld (%s)", p1,
+		 kt_errname(p1));
 	p1b = keel_hypercall1(KEEL_HC_EVTCHN_ALLOC_UNBOUND, kt_boot.domid);
 	kt_check(p1b > 0 && p1b != p1, "ALLOC_UNBOUND(own domid)", "returned %ld (%s)", p1b,
 		 kt_errname(p1b));
@@ -448,8 +491,10 @@ void hc_evtchn(void)
 		kt_check(!kt_port_pending((uint32_t)p1), "a new port is not pending", "pending");
 		check_status("STATUS of the UNBOUND port", (uint32_t)p1, KEEL_EVTCHN_STATE_UNBOUND,
 			     kt_boot.domid, 0, 0);
-		p2 = keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF, (uint64_t)p1);
-		kt_check(p2 > 0, "BIND_INTERDOMAIN(SELF, p1)", "returned %ld (%s)", p2, kt_errname(p2));
+		p2 = keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, KEEL_DOMID_SELF,
+				     (uint64_t)p1);
+		kt_check(p2 > 0, "BIND_INTERDOMAIN(SELF, p1)", "returned %ld (%s)", p2,
+			 kt_errname(p2));
 		if (p2 > 0) {
 			check_unbound_and_interdomain((uint32_t)p1, (uint32_t)p2, limit);
 			check_delivery((uint32_t)p1, (uint32_t)p2);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gnttab.c: the hcall-gnttab group: setup, query, the batched calls and their batch and element errors. */
+/* gnttab.c: the hcall-gnttab group: setup, query, the batched calls and their errors. */
 #include "hcall.h"
 
 #define NO_DOMAIN	0x7ffffff0u
@@ -61,13 +61,15 @@ static long run_batch(const struct batch_kind *k, void *elems, uint32_t count)
 			return n;
 		}
 		if (n < 1 || n > count - done) {
-			kt_check(false, "batch return in 1..count", "%s returned %ld for %u elements",
+			kt_check(false, "batch return in 1..count",
+				 "%s returned %ld for %u elements",
 				 k->name, n, count - done);
 			return -KEEL_EINVAL;
 		}
 		for (uint32_t i = done + (uint32_t)n; i < count; i++) {
 			if (status_at(k, elems, i) != UNTOUCHED) {
-				kt_check(false, "elements after n untouched", "%s element %u", k->name, i);
+				kt_check(false, "elements after n untouched", "%s element %u",
+					 k->name, i);
 				return -KEEL_EINVAL;
 			}
 		}
@@ -111,9 +113,11 @@ static void check_setup(uint32_t *max_frames)
 	long rc;
 
 	rc = keel_hypercall1(KEEL_HC_GNTTAB_QUERY, KT_GPA(&q));
-	kt_check(rc == 0 && q.nr_frames == 0, "QUERY before SETUP: no frames", "rc %ld nr_frames %u",
+	kt_check(rc == 0 && q.nr_frames == 0, "QUERY before SETUP: no frames",
+		 "rc %ld nr_frames %u",
 		 rc, q.nr_frames);
-	kt_check_eq("QUERY max_frames (boot-time default)", q.max_frames, KEEL_CTL_GRANT_FRAMES_DEFAULT);
+	kt_check_eq("QUERY max_frames (boot-time default)", q.max_frames,
+		    KEEL_CTL_GRANT_FRAMES_DEFAULT);
 	*max_frames = q.max_frames;
 	kt_check_rc("QUERY struct not 8-byte aligned",
 		    keel_hypercall1(KEEL_HC_GNTTAB_QUERY, KT_GPA(hc_page[0]) + 4), -KEEL_EFAULT);
@@ -124,7 +128,8 @@ static void check_setup(uint32_t *max_frames)
 	kt_check_rc("SETUP(1) again", keel_hypercall1(KEEL_HC_GNTTAB_SETUP, 1), 1);
 	kt_check_rc("SETUP(2) grows", keel_hypercall1(KEEL_HC_GNTTAB_SETUP, 2), 2);
 	kt_check_rc("SETUP(1) does not shrink", keel_hypercall1(KEEL_HC_GNTTAB_SETUP, 1), 2);
-	kt_check_rc("SETUP above max_frames", keel_hypercall1(KEEL_HC_GNTTAB_SETUP, q.max_frames + 1),
+	kt_check_rc("SETUP above max_frames",
+		    keel_hypercall1(KEEL_HC_GNTTAB_SETUP, q.max_frames + 1),
 		    -KEEL_ENOSPC);
 	rc = keel_hypercall1(KEEL_HC_GNTTAB_QUERY, KT_GPA(&q));
 	kt_check(rc == 0 && q.nr_frames == 2, "QUERY after SETUP(2)", "rc %ld nr_frames %u", rc,
@@ -172,14 +177,17 @@ static void check_copy_element(const char *what, struct keel_gnttab_copy c, int3
 
 	*e = c;
 	n = run_batch(&kinds[2], e, 1);
-	kt_check(n == 1 && e->status == want, what, "returned %ld, status %d (%s), expected %d (%s)",
+	kt_check(n == 1 && e->status == want, what,
+		 "returned %ld, status %d (%s), expected %d (%s)",
 		 n, e->status, kt_errname(e->status), want, kt_errname(want));
 }
 
 static void check_copy(void)
 {
-	uint64_t src = KT_GPA(hc_page[2]) >> KEEL_PAGE_SHIFT, dst = KT_GPA(hc_page[3]) >> KEEL_PAGE_SHIFT;
-	uint64_t hole = KT_GPA_NOT_RAM >> KEEL_PAGE_SHIFT, frame = KT_GPA(kt_grants) >> KEEL_PAGE_SHIFT;
+	uint64_t src = KT_GPA(hc_page[2]) >> KEEL_PAGE_SHIFT;
+	uint64_t dst = KT_GPA(hc_page[3]) >> KEEL_PAGE_SHIFT;
+	uint64_t hole = KT_GPA_NOT_RAM >> KEEL_PAGE_SHIFT;
+	uint64_t frame = KT_GPA(kt_grants) >> KEEL_PAGE_SHIFT;
 	struct keel_gnttab_copy *e = (struct keel_gnttab_copy *)batch_area[0], c;
 	bool same = true, outside = true;
 	long n;
@@ -199,11 +207,14 @@ static void check_copy(void)
 	kt_check(same, "COPY moved the 64 bytes", "they differ");
 	kt_check(outside, "COPY wrote nothing else", "bytes outside the range changed");
 	check_copy_element("COPY of a whole page", copy_self(src, 0, dst, 0, KEEL_PAGE_SIZE), 0);
-	kt_check(memcmp(hc_page[2], hc_page[3], KEEL_PAGE_SIZE) == 0, "COPY of a whole page moved it",
+	kt_check(memcmp(hc_page[2], hc_page[3], KEEL_PAGE_SIZE) == 0,
+		 "COPY of a whole page moved it",
 		 "it differs");
 	check_copy_element("COPY len 0", copy_self(src, 0, dst, 0, 0), -KEEL_EINVAL);
-	check_copy_element("COPY src_offset + len > 4096", copy_self(src, 4000, dst, 0, 200), -KEEL_EINVAL);
-	check_copy_element("COPY dst_offset + len > 4096", copy_self(src, 0, dst, 4000, 200), -KEEL_EINVAL);
+	check_copy_element("COPY src_offset + len > 4096", copy_self(src, 4000, dst, 0, 200),
+			   -KEEL_EINVAL);
+	check_copy_element("COPY dst_offset + len > 4096", copy_self(src, 0, dst, 4000, 200),
+			   -KEEL_EINVAL);
 	check_copy_element("COPY len 4097", copy_self(src, 0, dst, 0, 4097), -KEEL_EINVAL);
 	c = copy_self(src, 0, dst, 0, 8);
 	c.src_ref = 1;
@@ -217,9 +228,12 @@ static void check_copy(void)
 	c = copy_self(src, 0, dst, 0, 8);
 	c.pad1 = 1;
 	check_copy_element("COPY pad1 set", c, -KEEL_EINVAL);
-	check_copy_element("COPY from a GFN that is not RAM", copy_self(hole, 0, dst, 0, 8), -KEEL_EFAULT);
-	check_copy_element("COPY to a GFN that is not RAM", copy_self(src, 0, hole, 0, 8), -KEEL_EFAULT);
-	check_copy_element("COPY to a grant frame (not RAM)", copy_self(src, 0, frame, 0, 8), -KEEL_EFAULT);
+	check_copy_element("COPY from a GFN that is not RAM", copy_self(hole, 0, dst, 0, 8),
+			   -KEEL_EFAULT);
+	check_copy_element("COPY to a GFN that is not RAM", copy_self(src, 0, hole, 0, 8),
+			   -KEEL_EFAULT);
+	check_copy_element("COPY to a grant frame (not RAM)", copy_self(src, 0, frame, 0, 8),
+			   -KEEL_EFAULT);
 	c = copy_self(src, 0, dst, 0, 8);
 	c.src_domid = kt_boot.domid;
 	c.src_gfn = 0;
@@ -250,7 +264,8 @@ static void check_map_unmap_revoke(void)
 	memset(batch_area, 0, sizeof(batch_area));
 	*m = (struct keel_gnttab_map){ .domid = kt_boot.domid, .ref = REF, .gfn = target };
 	n = run_batch(&kinds[0], m, 1);
-	kt_check(n == 1 && m->status == -KEEL_EINVAL, "MAP of our own grant (granter is the caller)",
+	kt_check(n == 1 && m->status == -KEEL_EINVAL,
+		 "MAP of our own grant (granter is the caller)",
 		 "returned %ld status %d (%s)", n, m->status, kt_errname(m->status));
 	*m = (struct keel_gnttab_map){ .domid = NO_DOMAIN, .ref = REF, .gfn = target };
 	n = run_batch(&kinds[0], m, 1);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* main.c: the hcall test kernel: every guest hypercall of docs/abi/hypercalls.md, with good and bad arguments. */
+/* main.c: the hcall test kernel: every guest hypercall, with good and bad arguments. */
 #include "hcall.h"
 
 /*

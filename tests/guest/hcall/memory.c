@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* memory.c: the hcall-memory group: query, populate/release round trips and errors, mapping Keel pages. */
+/* memory.c: the hcall-memory group: query, populate and release, mapping Keel pages. */
 #include "hcall.h"
 
 static uint8_t victim[KEEL_PAGE_SIZE] KT_PAGE_ALIGNED;
@@ -35,7 +35,9 @@ static void check_query(void)
 	long rc;
 
 	for (uint32_t i = 0; i < kt_boot.nr_memmap; i++) {
-		if (kt_boot.memmap[i].type == KEEL_MEMTYPE_RAM || kt_boot.memmap[i].type == KEEL_MEMTYPE_BOOT) {
+		uint32_t type = kt_boot.memmap[i].type;
+
+		if (type == KEEL_MEMTYPE_RAM || type == KEEL_MEMTYPE_BOOT) {
 			ram += kt_boot.memmap[i].size >> KEEL_PAGE_SHIFT;
 		}
 	}
@@ -52,7 +54,8 @@ static void check_query(void)
 		    keel_hypercall1(KEEL_HC_MEMORY_QUERY, HC_MISALIGNED), -KEEL_EFAULT);
 	kt_check_rc("MEMORY_QUERY struct crossing a page",
 		    keel_hypercall1(KEEL_HC_MEMORY_QUERY, hc_crossing(sizeof(mi))), -KEEL_EFAULT);
-	kt_check_rc("MEMORY_QUERY struct not RAM", keel_hypercall1(KEEL_HC_MEMORY_QUERY, KT_GPA_NOT_RAM),
+	kt_check_rc("MEMORY_QUERY struct not RAM",
+		    keel_hypercall1(KEEL_HC_MEMORY_QUERY, KT_GPA_NOT_RAM),
 		    -KEEL_EFAULT);
 }
 
@@ -62,7 +65,8 @@ static void check_round_trip(void)
 	bool zero = true;
 
 	memset(victim, 0xab, sizeof(victim));
-	kt_check_rc("RELEASE of a RAM page", one_extent(KEEL_HC_MEMORY_RELEASE, gfn_of(victim), 0), 0);
+	kt_check_rc("RELEASE of a RAM page", one_extent(KEEL_HC_MEMORY_RELEASE, gfn_of(victim), 0),
+		    0);
 	/* The page is gone: nothing may touch victim[] until it is populated again. */
 	kt_check_eq("current_pages one lower after RELEASE", current_pages(), before - 1);
 	kt_check_rc("RELEASE of the released (empty) GFN",
@@ -85,16 +89,21 @@ static void check_extent_errors(void)
 	kt_check_rc("POPULATE order 1", one_extent(KEEL_HC_MEMORY_POPULATE, hc_empty_gfn(), 1),
 		    -KEEL_EINVAL);
 	kt_check_rc("POPULATE order 9 at an unaligned GFN",
-		    one_extent(KEEL_HC_MEMORY_POPULATE, (hc_empty_gfn() & ~511ull) + 1, 9), -KEEL_EINVAL);
+		    one_extent(KEEL_HC_MEMORY_POPULATE, (hc_empty_gfn() & ~511ull) + 1, 9),
+		    -KEEL_EINVAL);
 	kt_check_rc("POPULATE in the map window", one_extent(KEEL_HC_MEMORY_POPULATE, window, 0),
 		    -KEEL_EINVAL);
 	kt_check_rc("POPULATE at the local APIC",
-		    one_extent(KEEL_HC_MEMORY_POPULATE, KEEL_X86_GPA_LAPIC >> KEEL_PAGE_SHIFT, 0), -KEEL_EINVAL);
+		    one_extent(KEEL_HC_MEMORY_POPULATE, KEEL_X86_GPA_LAPIC >> KEEL_PAGE_SHIFT, 0),
+		    -KEEL_EINVAL);
 	kt_check_rc("RELEASE of a GFN that is not RAM",
-		    one_extent(KEEL_HC_MEMORY_RELEASE, KT_GPA_NOT_RAM >> KEEL_PAGE_SHIFT, 0), -KEEL_ENOENT);
-	kt_check_rc("RELEASE order 5", one_extent(KEEL_HC_MEMORY_RELEASE, gfn_of(victim), 5), -KEEL_EINVAL);
+		    one_extent(KEEL_HC_MEMORY_RELEASE, KT_GPA_NOT_RAM >> KEEL_PAGE_SHIFT, 0),
+		    -KEEL_ENOENT);
+	kt_check_rc("RELEASE order 5", one_extent(KEEL_HC_MEMORY_RELEASE, gfn_of(victim), 5),
+		    -KEEL_EINVAL);
 	kt_check_rc("RELEASE order 9 at an unaligned GFN",
-		    one_extent(KEEL_HC_MEMORY_RELEASE, (gfn_of(victim) & ~511ull) + 1, 9), -KEEL_EINVAL);
+		    one_extent(KEEL_HC_MEMORY_RELEASE, (gfn_of(victim) & ~511ull) + 1, 9),
+		    -KEEL_EINVAL);
 }
 
 /* A registered keel_vcpu_info pins its page. */
@@ -152,7 +161,8 @@ static void check_batches(void)
 		kt_snprintf(what, sizeof(what), "%s array not 8-byte aligned", calls[i].name);
 		kt_check_rc(what, keel_hypercall2(calls[i].nr, HC_MISALIGNED, 1), -KEEL_EFAULT);
 		kt_snprintf(what, sizeof(what), "%s array crossing a page", calls[i].name);
-		kt_check_rc(what, keel_hypercall2(calls[i].nr, KT_GPA(hc_page[1]) - 16, 2), -KEEL_E2BIG);
+		kt_check_rc(what, keel_hypercall2(calls[i].nr, KT_GPA(hc_page[1]) - 16, 2),
+			    -KEEL_E2BIG);
 		kt_snprintf(what, sizeof(what), "%s array not RAM", calls[i].name);
 		kt_check_rc(what, keel_hypercall2(calls[i].nr, KT_GPA_NOT_RAM, 1), -KEEL_EFAULT);
 	}
@@ -171,13 +181,16 @@ static void check_map_shared(void)
 
 	kt_check_rc("MAP_SHARED space 3", map_shared(3, 0, fresh >> KEEL_PAGE_SHIFT), -KEEL_EINVAL);
 	kt_check_rc("MAP_SHARED shared info index 1",
-		    map_shared(KEEL_MAPSPACE_SHARED_INFO, 1, fresh >> KEEL_PAGE_SHIFT), -KEEL_EINVAL);
+		    map_shared(KEEL_MAPSPACE_SHARED_INFO, 1, fresh >> KEEL_PAGE_SHIFT),
+		    -KEEL_EINVAL);
 	kt_check_rc("MAP_SHARED of a device that does not exist",
-		    map_shared(KEEL_MAPSPACE_DEVICE_PAGE, 0x7fffffff, fresh >> KEEL_PAGE_SHIFT), -KEEL_ENOENT);
+		    map_shared(KEEL_MAPSPACE_DEVICE_PAGE, 0x7fffffff, fresh >> KEEL_PAGE_SHIFT),
+		    -KEEL_ENOENT);
 	kt_check_rc("MAP_SHARED onto a RAM GFN",
 		    map_shared(KEEL_MAPSPACE_SHARED_INFO, 0, gfn_of(hc_page[0])), -KEEL_EBUSY);
 	kt_check_rc("MAP_SHARED onto the local APIC",
-		    map_shared(KEEL_MAPSPACE_SHARED_INFO, 0, KEEL_X86_GPA_LAPIC >> KEEL_PAGE_SHIFT), -KEEL_EBUSY);
+		    map_shared(KEEL_MAPSPACE_SHARED_INFO, 0, KEEL_X86_GPA_LAPIC >> KEEL_PAGE_SHIFT),
+		    -KEEL_EBUSY);
 	if (!kt_check(kt_grants != NULL, "grant frames mapped (hcall-gnttab)", "they are not")) {
 		return;
 	}
@@ -186,13 +199,15 @@ static void check_map_shared(void)
 		    map_shared(KEEL_MAPSPACE_SHARED_INFO, 0, fresh >> KEEL_PAGE_SHIFT), 0);
 	kt_check(si->domid == kt_boot.domid && si->nr_vcpus == 1 &&
 		 si->evtchn_port_limit == KEEL_EVTCHN_BASE_PORTS,
-		 "the moved shared info: domid, nr_vcpus, port limit", "domid %u nr_vcpus %u limit %u",
+		 "the moved shared info: domid, nr_vcpus, port limit",
+		 "domid %u nr_vcpus %u limit %u",
 		 si->domid, si->nr_vcpus, si->evtchn_port_limit);
 	kt_check_rc("the old GFN is empty: a grant frame maps there",
 		    map_shared(KEEL_MAPSPACE_GRANT_TABLE, 0, old), 0);
 	kt_check_rc("MAP_SHARED onto an occupied GFN of the map window",
 		    map_shared(KEEL_MAPSPACE_SHARED_INFO, 0, old), -KEEL_EBUSY);
-	kt_check_rc("the grant frame moves back", map_shared(KEEL_MAPSPACE_GRANT_TABLE, 0, grant_frame), 0);
+	kt_check_rc("the grant frame moves back",
+		    map_shared(KEEL_MAPSPACE_GRANT_TABLE, 0, grant_frame), 0);
 	kt_check_rc("the shared info moves back", map_shared(KEEL_MAPSPACE_SHARED_INFO, 0, old), 0);
 	kt_check_eq("shared info domid at its old place", kt_shared->domid, kt_boot.domid);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hello.c: the smallest Keel-native guest: says who it is, sleeps with SET_TIMER + BLOCK, powers off. */
+/* hello.c: the smallest Keel-native guest: says who it is, sleeps, powers off. */
 #include "keeltest64.h"
 
 /*
@@ -53,7 +53,7 @@ void test_main(void)
 	if (kt_boot.si.domid != kt_boot.domid || kt_shared->domid != kt_boot.domid ||
 	    dt_domid != kt_boot.domid) {
 		keeltest_result(test_name, KEELTEST_FAILURE,
-				"domain id: CPUID %u, start info %u, shared info %u, device table %u",
+				"domain id: CPUID %u, start info %u, shared info %u, table %u",
 				kt_boot.domid, kt_boot.si.domid, kt_shared->domid, dt_domid);
 		return;
 	}
@@ -61,14 +61,16 @@ void test_main(void)
 	    dt_vcpus != kt_boot.nr_vcpus) {
 		keeltest_result(test_name, KEELTEST_FAILURE,
 				"vCPUs: CPUID %u, start info %u, shared info %u, device table %u",
-				kt_boot.nr_vcpus, kt_boot.si.nr_vcpus, kt_shared->nr_vcpus, dt_vcpus);
+				kt_boot.nr_vcpus, kt_boot.si.nr_vcpus, kt_shared->nr_vcpus,
+				dt_vcpus);
 		return;
 	}
 	start = kt_now_ns();
 	rc = kt_sleep_ns(ms * KT_NS_PER_MS);
 	slept = kt_now_ns() - start;
 	if (rc != 0 || slept < ms * KT_NS_PER_MS) {
-		keeltest_result(test_name, KEELTEST_FAILURE, "sleep of %lu ms: rc %ld (%s), %lu ns passed",
+		keeltest_result(test_name, KEELTEST_FAILURE,
+				"sleep of %lu ms: rc %ld (%s), %lu ns passed",
 				ms, rc, kt_errname(rc), slept);
 		return;
 	}

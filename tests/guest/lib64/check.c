@@ -27,7 +27,7 @@ static bool record(bool ok, const char *what, const char *detail)
 		return true;
 	}
 	group.failed++;
-	/* A detail line per failure; it does not start with "keeltest:", so the runner counts only the result line. */
+	/* A detail line per failure; not "keeltest:", so the runner sees one result line. */
 	kt_printf("%s: check %u (%s) FAILED: %s\n", group.name, group.checks, what, detail);
 	if (group.failed == 1) {
 		kt_snprintf(group.first, sizeof(group.first), "check %u (%s): %s", group.checks,

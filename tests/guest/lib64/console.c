@@ -26,7 +26,7 @@ void kt_console_flush(void)
 	if (!console_ready || line_len == 0) {
 		return;
 	}
-	/* The bytes are accepted or the console is broken; a failed write cannot be reported anyway. */
+	/* Accepted, or the console is broken: a failed write cannot be reported anyway. */
 	keel_hypercall2(KEEL_HC_CONSOLE_WRITE, KT_GPA(line), line_len);
 	line_len = 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* events.c: event channel bits, waiting on ports, upcalls through the local APIC, and the grant table. */
+/* events.c: event channel bits, waiting on ports, upcalls through the local APIC, grants. */
 #include "keeltest64.h"
 
 #define LAPIC_TPR	0x080

@@ -33,7 +33,11 @@ long kt_devtable_read(uint8_t *dst, uint32_t cap)
 			return -KEEL_EINVAL;
 		}
 		while (off < total) {
-			uint32_t chunk = total - off < KEEL_PAGE_SIZE ? total - off : KEEL_PAGE_SIZE;
+			uint32_t chunk = total - off;
+
+			if (chunk > KEEL_PAGE_SIZE) {
+				chunk = KEEL_PAGE_SIZE;
+			}
 
 			rc = keel_hypercall3(KEEL_HC_DEVICE_TABLE_READ, KT_GPA(bounce), off, chunk);
 			if (rc <= 0) {
@@ -283,4 +287,24 @@ const char *kt_fdt_string(const struct kt_fdt *f, int node, const char *name)
 		return NULL;
 	}
 	return p;
+}
+
+/* The domain's name from the device table's /domain/keel,name; false if there is none. */
+bool kt_domain_name(char *buf, size_t len)
+{
+	struct kt_fdt f;
+	long size = kt_devtable_read(kt_dt_blob, sizeof(kt_dt_blob));
+	const char *n;
+	int node;
+
+	if (size < 0 || kt_fdt_init(&f, kt_dt_blob, (uint32_t)size) != 0) {
+		return false;
+	}
+	node = kt_fdt_path(&f, "/" KEEL_DT_NODE_DOMAIN);
+	n = node >= 0 ? kt_fdt_string(&f, node, KEEL_DT_PROP_NAME) : NULL;
+	if (n == NULL || len == 0) {
+		return false;
+	}
+	kt_snprintf(buf, len, "%s", n);
+	return true;
 }

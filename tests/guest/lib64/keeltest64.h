@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* keeltest64.h: the runtime of Keel-native 64-bit test kernels (hypercalls, results, events, time, device table). */
+/* keeltest64.h: the runtime of Keel-native 64-bit test kernels: hypercalls, results, events. */
 #ifndef KEELTEST64_H
 #define KEELTEST64_H
 
@@ -50,7 +50,7 @@
 #define KT_UPCALL_VECTOR	0xf0
 /* vCPUs the runtime keeps a keel_vcpu_info for. */
 #define KT_MAX_VCPUS		8
-/* A guest-physical address that is never RAM in the Keel 1.0 layout (the hole below the PCI range). */
+/* A guest-physical address never RAM in the Keel 1.0 layout (the hole below the PCI range). */
 #define KT_GPA_NOT_RAM		((uint64_t)0xd0000000)
 
 /* What every test kernel defines. */
@@ -78,7 +78,8 @@ void keeltest_result(const char *name, enum keeltest_result r, const char *fmt, 
  * failed check. Output before identification is buffered and appears after.
  */
 void kt_group_begin(const char *name);
-bool kt_check(bool ok, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool kt_check(bool ok, const char *what, const char *fmt,
+	      ...) __attribute__((format(printf, 3, 4)));
 bool kt_check_rc(const char *what, long got, long want);
 bool kt_check_eq(const char *what, uint64_t got, uint64_t want);
 void kt_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -104,7 +105,7 @@ size_t kt_strlen(const char *s);
 int kt_strcmp(const char *a, const char *b);
 int kt_strncmp(const char *a, const char *b, size_t n);
 
-/* Hypercalls: RAX number, RDI RSI RDX R10 R8 R9 arguments; RAX, RCX, R11 and the arguments clobbered. */
+/* Hypercalls: RAX number, RDI RSI RDX R10 R8 R9 arguments; RAX RCX R11 and arguments clobbered. */
 extern uint8_t keel_hypercall_page[KEEL_PAGE_SIZE];
 
 static inline long keel_hypercall6(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
@@ -382,6 +383,7 @@ const char *kt_fdt_name(const struct kt_fdt *f, int node);
 const void *kt_fdt_prop(const struct kt_fdt *f, int node, const char *name, uint32_t *len);
 bool kt_fdt_u32(const struct kt_fdt *f, int node, const char *name, uint32_t *out);
 const char *kt_fdt_string(const struct kt_fdt *f, int node, const char *name);
+bool kt_domain_name(char *buf, size_t len);
 
 static inline uint32_t kt_be32(const void *p)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* runtime.c: start of day of a Keel-native test kernel: discovery, hypercall page, identification, shutdown. */
+/* runtime.c: start of day of a Keel-native test kernel: discovery, hypercall page, identify. */
 #include "keeltest64.h"
 
 /* start64.S hard-codes these; keep it honest. */
@@ -115,7 +115,8 @@ static void boot_copy(uint64_t si_gpa)
 		n = KT_ARRAY_SIZE(kt_boot.memmap);
 	}
 	if (kt_boot.si.memmap_gpa != 0) {
-		memcpy(kt_boot.memmap, KT_PTR(kt_boot.si.memmap_gpa), n * sizeof(kt_boot.memmap[0]));
+		memcpy(kt_boot.memmap, KT_PTR(kt_boot.si.memmap_gpa),
+		       n * sizeof(kt_boot.memmap[0]));
 		kt_boot.nr_memmap = n;
 	}
 	if (kt_boot.si.cmdline_gpa != 0) {
@@ -135,7 +136,8 @@ static void discover(void)
 	struct kt_cpuid r;
 	uint32_t base;
 
-	for (base = KEEL_CPUID_BASE_FIRST; base <= KEEL_CPUID_BASE_LAST; base += KEEL_CPUID_BASE_STEP) {
+	for (base = KEEL_CPUID_BASE_FIRST; base <= KEEL_CPUID_BASE_LAST;
+	     base += KEEL_CPUID_BASE_STEP) {
 		r = kt_cpuid(base + KEEL_CPUID_LEAF_INTERFACE, 0);
 		if (r.eax != KEEL_CPUID_INTERFACE_SIG) {
 			continue;

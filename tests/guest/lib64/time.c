@@ -36,7 +36,8 @@ uint64_t kt_tsc_to_ns(uint64_t ticks)
 		return 0;
 	}
 	/* Split so that no 128-bit division (a libgcc call) is needed. */
-	return (ticks / kt_boot.tsc_khz) * 1000000u + ((ticks % kt_boot.tsc_khz) * 1000000u) / kt_boot.tsc_khz;
+	return (ticks / kt_boot.tsc_khz) * 1000000u +
+	       ((ticks % kt_boot.tsc_khz) * 1000000u) / kt_boot.tsc_khz;
 }
 
 void kt_runstate(struct keel_vcpu_runstate *out)

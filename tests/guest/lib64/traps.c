@@ -75,7 +75,7 @@ static void __attribute__((noreturn)) unexpected(const struct kt_frame *f)
 	static int nested;
 
 	if (nested++) {
-		/* Faulting while reporting a fault: nothing left but the hypervisor's crash report. */
+		/* A fault while reporting a fault: only the hypervisor's crash report is left. */
 		kt_triple_fault();
 	}
 	kt_printf("%s: exception %lu error 0x%lx at 0x%lx, cr2 0x%lx, rflags 0x%lx, rsp 0x%lx\n",

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* platform/platform_ranges.c - the platform ranges of the x86 guest-physical layout (docs/abi/boot.md). */
+/* platform/platform_ranges.c - platform ranges of the x86 guest-physical layout (boot.md). */
 #include <arch/arch.h>
 #include <public/keel/arch-x86_64.h>
 

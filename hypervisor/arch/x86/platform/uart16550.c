@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* platform/uart16550.c - the COM1 16550 UART: Keel's console (115200 8N1, polled). */
+#include <arch/arch.h>
 #include <x86/cpu.h>
 #include <x86/platform.h>
 
@@ -10,6 +11,7 @@
 #define REG_LCR		3
 #define REG_MCR		4
 #define REG_LSR		5
+#define LSR_DR		0x01	/* a received byte waits in RBR (or the FIFO) */
 #define LSR_THRE	0x20
 #define LCR_DLAB	0x80
 #define SPIN_LIMIT	100000	/* a missing UART must not hang the console */
@@ -44,4 +46,16 @@ void uart_write(const char *buf, size_t len)
 		}
 		uart_putc(buf[i]);
 	}
+}
+
+/* The arch contract's console input: polled, so the UART's interrupts stay off. */
+int arch_console_getc(void)
+{
+	uint8_t lsr = inb(COM1 + REG_LSR);
+
+	/* An absent UART reads all ones: that is no data, not a 0xff byte. */
+	if (lsr == 0xff || !(lsr & LSR_DR)) {
+		return -1;
+	}
+	return inb(COM1 + REG_DATA);	/* RBR: the data register when DLAB is clear */
 }
