@@ -48,7 +48,7 @@ struct console_domain {
 	struct spinlock lock;			/* guards everything below */
 	uint64_t out_pos;			/* stream position of the next output byte */
 	uint64_t full_at;			/* the bucket is full from this time on */
-	uint64_t suppressed;			/* output bytes not shown since the last report */
+	uint64_t suppressed;			/* output bytes held back, not yet reported */
 	uint64_t line_since;			/* arrival of the partial line's first byte */
 	size_t line_len;			/* serial characters in line[] */
 	size_t line_raw;			/* output bytes they stand for */
@@ -59,15 +59,16 @@ struct console_domain {
 	uint8_t ring[CONSOLE_RING_SIZE];	/* the byte at position p is ring[p % size] */
 	uint8_t scratch[KEEL_PAGE_SIZE];	/* one call's bytes, copied once */
 };
+/* (c): set by console_domain_create(), constant afterwards. */
 
 static struct spinlock list_lock = SPINLOCK_INIT;
 static struct console_domain *consoles;	/* [list_lock] every console, ascending domid */
-static uint32_t input_domid;			/* [list_lock] serial input: 0 is Keel */
+static uint32_t input_domid;			/* [list_lock] serial input to (0: Keel) */
 
 static struct spinlock poll_lock = SPINLOCK_INIT;
 static unsigned int ctrl_a_held;		/* [poll_lock] Ctrl-A pressed in a row */
 static uint64_t last_flush;			/* [poll_lock] */
-static struct timer wake;			/* [poll_lock] once initialised */
+static struct timer wake;			/* wakes the polling CPU; init [poll_lock] */
 static bool wake_ready;				/* [poll_lock] */
 static bool wake_armed;				/* (atomic) */
 
@@ -465,7 +466,7 @@ long console_hc_read_domain(struct domain *d, uint64_t gpa)
 	    guest_copy_from(d, gpa, &sr, sizeof(sr)) != 0) {
 		return -KEEL_EFAULT;
 	}
-	t = domain_get(sr.domid == KEEL_DOMID_SELF ? d->domid : sr.domid);
+	t = domain_get(sr.domid);	/* no KEEL_DOMID_SELF: the call does not take it */
 	if (!t) {
 		return -KEEL_ESRCH;
 	}
@@ -487,7 +488,7 @@ long console_hc_write_domain(struct domain *d, uint32_t target, uint64_t gpa, ui
 	if (!has_console_cap(d)) {
 		return -KEEL_EPERM;
 	}
-	t = domain_get(target == KEEL_DOMID_SELF ? d->domid : target);
+	t = domain_get(target);
 	if (!t) {
 		return -KEEL_ESRCH;
 	}
@@ -536,9 +537,11 @@ static void switch_input(void)
 		ui_line("console input: domain %u '%s' (press Ctrl-A three times to switch)",
 			c->d->domid, c->d->name);
 	} else if (from) {
-		ui_line("console input: hypervisor (press h for help, Ctrl-A three times to switch)");
+		ui_line("console input: hypervisor (press h for help, "
+			"Ctrl-A three times to switch)");
 	} else {
-		ui_line("console input: hypervisor (no domain accepts serial input; press h for help)");
+		ui_line("console input: hypervisor (no domain accepts serial input; "
+			"press h for help)");
 	}
 	spin_unlock_irqrestore(&list_lock, flags);
 }
@@ -565,13 +568,17 @@ static void to_domain(uint32_t domid, const uint8_t *buf, size_t len)
 	}
 }
 
+/* One row of the domain list, and its header: the same columns. */
+#define LIST_FORMAT(num, big)	"%4" num "  %-16s %-9s %5" num "  %-14s %9" big "  %s"
+
 static void cmd_help(void)
 {
 	ui_line("console keys for the hypervisor:");
 	ui_line("  h  this help");
 	ui_line("  l  list the domains");
 	ui_line("  m  memory");
-	ui_line("  Ctrl-A three times: console input to the next domain that accepts it, then back here");
+	ui_line("  Ctrl-A three times: console input to the next domain that accepts it, "
+		"then back here");
 }
 
 static void list_one(struct console_domain *c)
@@ -580,7 +587,7 @@ static void list_one(struct console_domain *c)
 	unsigned long flags = spin_lock_irqsave(&c->lock);
 	unsigned long long out = c->out_pos;
 	size_t queued = c->in_count;
-	char input[40] = "-";
+	char input[40] = "-", mem[32];
 
 	spin_unlock_irqrestore(&c->lock, flags);
 	if (c->serial_input && queued) {
@@ -588,10 +595,11 @@ static void list_one(struct console_domain *c)
 	} else if (c->serial_input) {
 		format(input, sizeof(input), "serial");
 	}
-	ui_line("%4u  %-16s %-9s %5u  %6llu/%llu MiB  %8llu  %s", d->domid, d->name,
-		state_names[READ_ONCE(d->state)], d->vcpu_count,
-		(unsigned long long)(READ_ONCE(d->mem.ram_pages) >> (20 - PAGE_SHIFT)),
-		(unsigned long long)(d->mem.max_pages >> (20 - PAGE_SHIFT)), out, input);
+	format(mem, sizeof(mem), "%llu/%llu MiB",
+	       (unsigned long long)(READ_ONCE(d->mem.ram_pages) >> (20 - PAGE_SHIFT)),
+	       (unsigned long long)(d->mem.max_pages >> (20 - PAGE_SHIFT)));
+	ui_line(LIST_FORMAT("u", "llu"), d->domid, d->name, state_names[READ_ONCE(d->state)],
+		d->vcpu_count, mem, out, input);
 }
 
 static void cmd_list(void)
@@ -608,8 +616,8 @@ static void cmd_list(void)
 	}
 	ui_line("domains: %u; console input: %s", live, input);
 	if (live) {
-		ui_line("%4s  %-16s %-9s %5s  %14s  %8s  %s", "id", "name", "state", "vCPUs",
-			"memory", "output", "input");
+		ui_line(LIST_FORMAT("s", "s"), "id", "name", "state", "vCPUs", "memory",
+			"out bytes", "input");
 	}
 	for (struct console_domain *c = consoles; c; c = c->next) {
 		if (is_live(c->d)) {

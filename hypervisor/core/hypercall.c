@@ -9,6 +9,7 @@
  * (the first part of 4). Handlers do the rest in the same order. Handlers
  * live with the subsystem they belong to; the thin ones here only decode.
  */
+#include <keel/console.h>
 #include <keel/control.h>
 #include <keel/device.h>
 #include <keel/evtchn.h>
@@ -73,6 +74,12 @@ static long copy_out(struct domain *d, uint64_t gpa, const void *buf, size_t len
 		return fn(v->domain, (t0)a[0], (t1)a[1], (t2)a[2]);		\
 	}
 
+#define MEM2(name, fn)								\
+	static long name(struct vcpu *v, const uint64_t *a)			\
+	{									\
+		return fn(v->domain, a[0], a[1]);				\
+	}
+
 /* ---- Discovery ---------------------------------------------------------- */
 
 static long hc_version(struct vcpu *v, const uint64_t *a)
@@ -108,6 +115,17 @@ static long hc_identify(struct vcpu *v, const uint64_t *a)
 	spin_unlock_irqrestore(&d->lock, flags);
 	__atomic_store_n(&d->identified, true, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* ---- Hypervisor console (core/console.c) ------------------------------------ */
+
+MEM2(hc_console_write, console_hc_write)
+MEM2(hc_console_read, console_hc_read)
+CTL0(hc_console_read_domain, console_hc_read_domain)
+
+static long hc_console_write_domain(struct vcpu *v, const uint64_t *a)
+{
+	return console_hc_write_domain(v->domain, (uint32_t)a[0], a[1], a[2]);
 }
 
 /* ---- Scheduling ---------------------------------------------------------- */
@@ -256,12 +274,6 @@ static long hc_evtchn_expand(struct vcpu *v, const uint64_t *a)
 
 /* ---- Grant tables and memory ------------------------------------------------- */
 
-#define MEM2(name, fn)								\
-	static long name(struct vcpu *v, const uint64_t *a)			\
-	{									\
-		return fn(v->domain, a[0], a[1]);				\
-	}
-
 CTL0(hc_gnttab_setup, gnttab_hc_setup)
 CTL0(hc_gnttab_query, gnttab_hc_query)
 MEM2(hc_gnttab_map, gnttab_hc_map)
@@ -349,6 +361,11 @@ static const struct hc_entry table[TABLE_SIZE] = {
 	[KEEL_HC_VERSION] = EARLY(hc_version),
 	[KEEL_HC_FEATURES] = EARLY(hc_features),
 	[KEEL_HC_IDENTIFY] = EARLY(hc_identify),
+
+	[KEEL_HC_CONSOLE_WRITE] = CALL(hc_console_write, 0),
+	[KEEL_HC_CONSOLE_READ] = CALL(hc_console_read, 0),
+	[KEEL_HC_CONSOLE_READ_DOMAIN] = CALL(hc_console_read_domain, 0),
+	[KEEL_HC_CONSOLE_WRITE_DOMAIN] = CALL(hc_console_write_domain, A(0)),
 
 	[KEEL_HC_SCHED_YIELD] = CALL(hc_yield, 0),
 	[KEEL_HC_SCHED_BLOCK] = CALL(hc_block, 0),

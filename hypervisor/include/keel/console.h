@@ -39,14 +39,14 @@
 
 struct domain;
 
-#define CONSOLE_RING_SIZE	KEEL_CONSOLE_RING_MIN	/* output ring, bytes (a power of two) */
+#define CONSOLE_RING_SIZE	KEEL_CONSOLE_RING_MIN	/* output ring, bytes */
 #define CONSOLE_INPUT_SIZE	KEEL_CONSOLE_INPUT_MIN	/* input queue, bytes */
 #define CONSOLE_LINE_MAX	256	/* serial characters of one line, prefix excluded */
 #define CONSOLE_FLUSH_NS	100000000ull	/* a partial line waits this long at most */
 #define CONSOLE_BURST		16384	/* serial characters a domain may write at once */
 #define CONSOLE_RATE		4000	/* ... and per second after that */
-#define CONSOLE_RESUME		4096	/* characters in the bucket to end a suppression */
-#define CONSOLE_POLL_NS		10000000ull	/* how often console_poll_input() should run */
+#define CONSOLE_RESUME		4096	/* bucket level that ends a suppression */
+#define CONSOLE_POLL_NS		10000000ull	/* console_poll_input() period */
 
 /**
  * Create @d's console: empty ring and queue, full bucket, serial input not
@@ -102,8 +102,9 @@ long console_hc_read(struct domain *d, uint64_t gpa, uint64_t cap);
 
 /**
  * KEEL_HC_CONSOLE_READ_DOMAIN: read a domain's output stream per the struct
- * keel_stream_read at @gpa (domid may be KEEL_DOMID_SELF). The struct names
- * the target, so it is read before the target is looked up.
+ * keel_stream_read at @gpa; the caller may name itself by its id (the call
+ * does not take KEEL_DOMID_SELF). The struct names the target, so it is
+ * read before the target is looked up.
  *
  * Return: 0; -KEEL_EPERM (@d lacks KEEL_CAP_CONSOLE); -KEEL_EFAULT (the
  *         struct is not 8-byte aligned, crosses a page or is not @d's
@@ -115,8 +116,8 @@ long console_hc_read_domain(struct domain *d, uint64_t gpa);
 
 /**
  * KEEL_HC_CONSOLE_WRITE_DOMAIN: append @len bytes at @gpa to @target's input
- * queue (KEEL_DOMID_SELF: @d's own), as if typed, and raise its
- * KEEL_VIRQ_CONSOLE if the queue was empty.
+ * queue (@d's own included; KEEL_DOMID_SELF is not taken), as if typed, and
+ * raise its KEEL_VIRQ_CONSOLE if the queue was empty.
  *
  * Return: the bytes queued, fewer than @len when the queue is full;
  *         -KEEL_EPERM (@d lacks KEEL_CAP_CONSOLE); -KEEL_ESRCH; -KEEL_E2BIG

@@ -45,6 +45,7 @@ void test_main(void)
 {
 	uint64_t ms = kt_cmdline_u64("sleep-ms", 100), start, slept;
 	uint32_t dt_domid, dt_vcpus;
+	struct kt_cpuid now;
 	long rc;
 
 	if (!read_identity(&dt_domid, &dt_vcpus)) {
@@ -68,6 +69,18 @@ void test_main(void)
 	start = kt_now_ns();
 	rc = kt_sleep_ns(ms * KT_NS_PER_MS);
 	slept = kt_now_ns() - start;
+	/*
+	 * Asked again after the sleep: a register value from Keel, against what
+	 * this kernel stored in its memory at start. They differ if the domain
+	 * ran on another domain's memory (a stale nested TLB, for example).
+	 */
+	now = kt_cpuid(kt_boot.cpuid_base + KEEL_CPUID_LEAF_DOMAIN, 0);
+	if (now.ebx != kt_boot.domid || kt_shared->domid != now.ebx) {
+		keeltest_result(test_name, KEELTEST_FAILURE,
+				"CPUID B+4 now says domain %u, memory says %u, shared info %u",
+				now.ebx, kt_boot.domid, kt_shared->domid);
+		return;
+	}
 	if (rc != 0 || slept < ms * KT_NS_PER_MS) {
 		keeltest_result(test_name, KEELTEST_FAILURE,
 				"sleep of %lu ms: rc %ld (%s), %lu ns passed",

@@ -256,10 +256,15 @@ static bool faulted(const char *what, uint64_t vector, uint64_t error)
 	bool ok = kt_fault.hit && kt_fault.vector == vector && kt_fault.rip == run.insn_rip &&
 		  (error == ~0ull || kt_fault.error == error) && run.sled == 32;
 
+	if (!kt_fault.hit) {
+		return kt_check(false, what, "no exception (expected %lu at 0x%lx), sled %lu",
+				vector,
+				run.insn_rip, run.sled);
+	}
 	if (!kt_check(ok, what,
-		      "expected exception %lu at 0x%lx; got %s %lu error 0x%lx at 0x%lx, sled %lu",
-		      vector, run.insn_rip, kt_fault.hit ? "exception" : "no exception",
-		      kt_fault.vector, kt_fault.error, kt_fault.rip, run.sled)) {
+		      "exception %lu error 0x%lx at 0x%lx, expected %lu at 0x%lx; sled %lu",
+		      kt_fault.vector, kt_fault.error, kt_fault.rip, vector, run.insn_rip,
+		      run.sled)) {
 		return false;
 	}
 	return unchanged(what, 0);
@@ -323,7 +328,14 @@ static bool rdmsr_with(void (*fn)(struct kt_insn_run *), uint32_t msr, uint64_t 
 	char msg[80];
 
 	prepare();
-	run.in.rcx = 0xffffffff00000000ull | msr;
+	/*
+	 * Hardware ignores RCX[63:32], but QEMU's TCG (7.2) indexes the MSR
+	 * permission map with all of RCX: with high bits set, a RDMSR below
+	 * 0x2000 is not intercepted and reads the emulated CPU's own MSR.
+	 * That is an emulator bug Keel cannot see, so the check uses a clean
+	 * RCX (docs/testing.md, "Emulator limits").
+	 */
+	run.in.rcx = msr;
 	exec(fn);
 	kt_snprintf(msg, sizeof(msg), "%s resumes after it", what);
 	if (!resumed(msg, R_RAX | R_RDX)) {

@@ -86,6 +86,37 @@ long kt_wait_port(uint32_t port, uint64_t timeout_ns)
 	}
 }
 
+/* Thin wrappers: the port (> 0) or -KEEL_E*, as the calls return. */
+long kt_evtchn_alloc_unbound(uint32_t remote_domid)
+{
+	return keel_hypercall1(KEEL_HC_EVTCHN_ALLOC_UNBOUND, remote_domid);
+}
+
+long kt_evtchn_bind_interdomain(uint32_t remote_domid, uint32_t remote_port)
+{
+	return keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, remote_domid, remote_port);
+}
+
+long kt_evtchn_bind_virq(uint32_t virq, uint32_t vcpu)
+{
+	return keel_hypercall2(KEEL_HC_EVTCHN_BIND_VIRQ, virq, vcpu);
+}
+
+long kt_evtchn_bind_ipi(uint32_t vcpu)
+{
+	return keel_hypercall1(KEEL_HC_EVTCHN_BIND_IPI, vcpu);
+}
+
+long kt_evtchn_send(uint32_t port)
+{
+	return keel_hypercall1(KEEL_HC_EVTCHN_SEND, port);
+}
+
+long kt_evtchn_close(uint32_t port)
+{
+	return keel_hypercall1(KEEL_HC_EVTCHN_CLOSE, port);
+}
+
 long kt_evtchn_status(uint32_t port, struct keel_evtchn_status *out)
 {
 	static struct keel_evtchn_status st __attribute__((aligned(32)));

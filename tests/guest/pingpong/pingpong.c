@@ -193,11 +193,6 @@ static bool wait_phase(volatile uint32_t *v, uint32_t want, uint32_t port, const
 	}
 }
 
-static long send(uint32_t port)
-{
-	return keel_hypercall1(KEEL_HC_EVTCHN_SEND, port);
-}
-
 /* A copy element from a grant of domid to our own GFN. */
 static struct keel_gnttab_copy from_grant(uint32_t domid, uint32_t ref, uint64_t dst_gfn,
 					  uint16_t len)
@@ -218,7 +213,7 @@ static bool front_round_trips(uint32_t port)
 
 	t0 = kt_rdtsc();
 	for (int i = 0; i < ROUND_TRIPS; i++) {
-		long rc = send(port);
+		long rc = kt_evtchn_send(port);
 
 		if (rc != 0) {
 			return fail("round trip %d: SEND returned %ld (%s)", i, rc, kt_errname(rc));
@@ -276,9 +271,82 @@ static bool front_setup(const struct dev *d, volatile struct fe_msg *fe)
 			    d->port,
 			    SETUP_WAIT / KT_NS_PER_S, st.state, st.remote_domid);
 	}
-	rc = send(d->port);
+	rc = kt_evtchn_send(d->port);
 	if (rc != 0) {
 		return fail("SEND on the bound control port returned %ld (%s)", rc, kt_errname(rc));
+	}
+	return true;
+}
+
+static long release_or_populate(uint64_t nr, void *p, int32_t *status)
+{
+	static struct keel_memory_extent ext __attribute__((aligned(16)));
+	long rc;
+
+	ext = (struct keel_memory_extent){ .gfn = KT_GPA(p) >> KEEL_PAGE_SHIFT };
+	rc = keel_hypercall2(nr, KT_GPA(&ext), 1);
+	*status = ext.status;
+	return rc;
+}
+
+/* What phase 1 must have left: the backend mapped the grant and copied its token in. */
+static bool front_check_mapped(volatile struct be_msg *be)
+{
+	int32_t status;
+	long rc;
+
+	if (be->magic != BE_MAGIC) {
+		return fail("backend area magic 0x%x", be->magic);
+	}
+	if (!(kt_grants[GREF].status & KEEL_GNTS_MAPPED)) {
+		return fail("grant entry status 0x%x: KEEL_GNTS_MAPPED not set while the backend "
+			    "maps it", kt_grants[GREF].status);
+	}
+	if (memcmp(page + TOKEN_OFFSET, token, sizeof(token)) != 0) {
+		return fail("the backend's GNTTAB_COPY into the granted page did not arrive");
+	}
+	rc = release_or_populate(KEEL_HC_MEMORY_RELEASE, page, &status);
+	if (rc != 1 || status != -KEEL_EBUSY) {
+		return fail("RELEASE of a page mapped by the backend: rc %ld status %d, want EBUSY",
+			    rc, status);
+	}
+	return true;
+}
+
+/* Phase 2: revoke by force, rewrite the page, and see that the backend cannot reach it. */
+static bool front_revoke(const struct dev *d, volatile struct fe_msg *fe,
+			 volatile struct be_msg *be)
+{
+	static struct keel_gnttab_revoke rv __attribute__((aligned(8)));
+	int32_t status;
+	long rc;
+
+	kt_grant_end(GREF);
+	rv = (struct keel_gnttab_revoke){ .ref = GREF };
+	rc = gnttab_one(KEEL_HC_GNTTAB_REVOKE, &rv);
+	if (rc != 1 || rv.status != 0 || kt_grants[GREF].status != 0) {
+		return fail("GNTTAB_REVOKE: rc %ld status %d, entry status 0x%x", rc, rv.status,
+			    kt_grants[GREF].status);
+	}
+	fill(page, 2);
+	fe->seed = 2;
+	fe->phase = 2;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	kt_evtchn_send(d->port);
+	if (!wait_phase(&be->phase, 2, d->port, "the backend's phase 2")) {
+		return false;
+	}
+	if (matching(page, 2, KEEL_PAGE_SIZE) != KEEL_PAGE_SIZE) {
+		return fail("the backend's writes after the revoke reached the granted page");
+	}
+	/* Revoked and unmapped: the page is ours again, so it can be released. */
+	rc = release_or_populate(KEEL_HC_MEMORY_RELEASE, page, &status);
+	if (rc != 1 || status != 0) {
+		return fail("RELEASE of the page after the revoke: rc %ld status %d", rc, status);
+	}
+	rc = release_or_populate(KEEL_HC_MEMORY_POPULATE, page, &status);
+	if (rc != 1 || status != 0) {
+		return fail("POPULATE of the released page: rc %ld status %d", rc, status);
 	}
 	return true;
 }
@@ -287,73 +355,19 @@ static void front(void)
 {
 	volatile struct fe_msg *fe;
 	volatile struct be_msg *be;
-	static struct keel_gnttab_revoke rv __attribute__((aligned(8)));
-	static struct keel_memory_extent ext __attribute__((aligned(16)));
 	struct dev d;
-	long rc;
 
 	me = "pingpong-front";
-	if (!find_device(KEEL_DT_ROLE_FRONTEND, &d) || !map_device_page(&d, kt_boot.domid,
-									d.peer)) {
+	if (!find_device(KEEL_DT_ROLE_FRONTEND, &d) ||
+	    !map_device_page(&d, kt_boot.domid, d.peer)) {
 		return;
 	}
 	fe = (volatile struct fe_msg *)dp->fe_config;
 	be = (volatile struct be_msg *)dp->be_config;
-	if (!front_setup(&d, fe) || !wait_phase(&be->phase, 1, d.port, "the backend's phase 1")) {
+	if (!front_setup(&d, fe) || !wait_phase(&be->phase, 1, d.port, "the backend's phase 1") ||
+	    !front_check_mapped(be) || !front_round_trips(d.port) || !front_revoke(&d, fe, be)) {
 		return;
 	}
-	if (be->magic != BE_MAGIC) {
-		fail("backend area magic 0x%x", be->magic);
-		return;
-	}
-	if (!(kt_grants[GREF].status & KEEL_GNTS_MAPPED)) {
-		fail("grant entry status 0x%x: KEEL_GNTS_MAPPED not set while the backend maps it",
-		     kt_grants[GREF].status);
-		return;
-	}
-	if (memcmp(page + TOKEN_OFFSET, token, sizeof(token)) != 0) {
-		fail("the backend's GNTTAB_COPY into the granted page did not arrive");
-		return;
-	}
-	ext = (struct keel_memory_extent){ .gfn = KT_GPA(page) >> KEEL_PAGE_SHIFT };
-	rc = keel_hypercall2(KEEL_HC_MEMORY_RELEASE, KT_GPA(&ext), 1);
-	if (rc != 1 || ext.status != -KEEL_EBUSY) {
-		fail("RELEASE of a page mapped by the backend: rc %ld status %d, expected EBUSY",
-		     rc, ext.status);
-		return;
-	}
-	if (!front_round_trips(d.port)) {
-		return;
-	}
-
-	kt_grant_end(GREF);
-	rv = (struct keel_gnttab_revoke){ .ref = GREF };
-	rc = gnttab_one(KEEL_HC_GNTTAB_REVOKE, &rv);
-	if (rc != 1 || rv.status != 0 || kt_grants[GREF].status != 0) {
-		fail("GNTTAB_REVOKE: rc %ld status %d, entry status 0x%x", rc, rv.status,
-		     kt_grants[GREF].status);
-		return;
-	}
-	fill(page, 2);
-	fe->seed = 2;
-	fe->phase = 2;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	send(d.port);
-	if (!wait_phase(&be->phase, 2, d.port, "the backend's phase 2")) {
-		return;
-	}
-	if (matching(page, 2, KEEL_PAGE_SIZE) != KEEL_PAGE_SIZE) {
-		fail("the backend's writes after the revoke reached the granted page");
-		return;
-	}
-	ext = (struct keel_memory_extent){ .gfn = KT_GPA(page) >> KEEL_PAGE_SHIFT };
-	rc = keel_hypercall2(KEEL_HC_MEMORY_RELEASE, KT_GPA(&ext), 1);
-	if (rc != 1 || ext.status != 0) {
-		fail("RELEASE of the page after the revoke: rc %ld status %d", rc, ext.status);
-		return;
-	}
-	ext.status = 0;
-	keel_hypercall2(KEEL_HC_MEMORY_POPULATE, KT_GPA(&ext), 1);
 	keeltest_result(me, KEELTEST_SUCCESS,
 			"device %u to domain %u, grant %u mapped, copied, revoked",
 			d.id, d.peer, GREF);
@@ -480,7 +494,7 @@ static void back(void)
 	if (!find_device(KEEL_DT_ROLE_BACKEND, &d)) {
 		return;
 	}
-	lp = keel_hypercall2(KEEL_HC_EVTCHN_BIND_INTERDOMAIN, d.peer, d.port);
+	lp = kt_evtchn_bind_interdomain(d.peer, d.port);
 	if (lp <= 0) {
 		fail("BIND_INTERDOMAIN(%u, %u) returned %ld (%s)", d.peer, d.port, lp,
 		     kt_errname(lp));
@@ -510,7 +524,7 @@ static void back(void)
 	be->phase = 1;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	be->magic = BE_MAGIC;
-	send((uint32_t)lp);
+	kt_evtchn_send((uint32_t)lp);
 	for (int i = 0; i < ROUND_TRIPS; i++) {
 		rc = kt_wait_port((uint32_t)lp, TRIP_WAIT);
 		if (rc != 1) {
@@ -518,7 +532,7 @@ static void back(void)
 			     TRIP_WAIT / KT_NS_PER_S, rc);
 			return;
 		}
-		send((uint32_t)lp);
+		kt_evtchn_send((uint32_t)lp);
 	}
 	if (!wait_phase(&fe->phase, 2, (uint32_t)lp, "the front's revoke (phase 2)") ||
 	    !back_after_revoke(&d, fe->gref, &m)) {
@@ -526,7 +540,7 @@ static void back(void)
 	}
 	be->phase = 2;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	send((uint32_t)lp);
+	kt_evtchn_send((uint32_t)lp);
 	keeltest_result(me, KEELTEST_SUCCESS,
 			"device %u from domain %u, port %ld, grant mapped, copied, "
 			"revoked to the scratch page, unmapped", d.id, d.peer, lp);

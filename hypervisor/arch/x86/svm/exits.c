@@ -166,6 +166,54 @@ static uint64_t segment_base(const struct vmcb_save *s, unsigned int seg)
 }
 
 /*
+ * The address size and segment of a string I/O instruction, from its
+ * prefixes. SVM reports both in exit_info1, but not every implementation
+ * fills them in (QEMU's TCG leaves them zero), so Keel reads the prefixes
+ * itself: 0x67 toggles the address size, the last segment override wins
+ * (OUTS only; INS always writes ES:rDI).
+ */
+static bool string_prefixes(struct vcpu *v, const struct vmcb_save *s, unsigned int *addr_bits,
+			    unsigned int *seg)
+{
+	static const uint8_t overrides[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
+	enum cpu_mode mode = mode_of(s);
+	struct guest_paging pg;
+	uint8_t bytes[INSN_MAX_LEN];
+	uint64_t linear = mode == CPU_MODE_64 ? s->rip : (s->cs.base + s->rip) & 0xffffffffu;
+	size_t got;
+	bool a67 = false;
+
+	paging_of(s, &pg);
+	got = guest_read_linear(v->domain, &pg, linear, bytes, sizeof(bytes));
+	*seg = 3;	/* DS */
+	for (size_t i = 0; i < got; i++) {
+		bool prefix = bytes[i] == 0x66 || bytes[i] == 0x67 || bytes[i] == 0xf0 ||
+			      bytes[i] == 0xf2 || bytes[i] == 0xf3;
+
+		for (unsigned int k = 0; k < 6; k++) {
+			if (bytes[i] == overrides[k]) {
+				*seg = k;
+				prefix = true;
+			}
+		}
+		if (bytes[i] == 0x67) {
+			a67 = true;
+		}
+		if (!prefix) {
+			if (mode == CPU_MODE_64) {
+				*addr_bits = a67 ? 32 : 64;
+			} else if (mode == CPU_MODE_32) {
+				*addr_bits = a67 ? 16 : 32;
+			} else {
+				*addr_bits = a67 ? 32 : 16;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * INS/OUTS, with REP. INS stores all ones at ES:rDI, OUTS reads nothing
  * (no device wants the bytes) but faults like hardware would; both step
  * the index register and count. A long REP is done in batches: RIP stays
@@ -175,17 +223,23 @@ static void string_io(struct vcpu *v, struct svm_vcpu *sv, uint64_t info, unsign
 {
 	struct vmcb_save *s = &sv->vmcb->save;
 	bool in = info & IOIO_IN, rep = info & IOIO_REP;
-	unsigned int addr_bits = (info & (4u << IOIO_ADDR_SHIFT)) ? 64 :
-				 (info & (2u << IOIO_ADDR_SHIFT)) ? 32 : 16;
-	uint64_t mask = addr_bits == 64 ? ~0ull : (1ull << addr_bits) - 1;
 	uint64_t *index = in ? &sv->gprs.rdi : &sv->gprs.rsi;
-	unsigned int seg = in ? 0 : (info >> IOIO_SEG_SHIFT) & 7;
 	int64_t step = (s->rflags & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
-	uint64_t count = rep ? (sv->gprs.rcx & mask) : 1;
 	uint32_t ones = absent_port_value((uint16_t)(info >> IOIO_PORT_SHIFT), size);
+	unsigned int addr_bits, seg, done = 0;
 	struct guest_paging pg;
-	unsigned int done = 0;
+	uint64_t mask, count;
 
+	if (!string_prefixes(v, s, &addr_bits, &seg)) {
+		domain_crash(v->domain, "vCPU %u: cannot read the string I/O instruction at %#llx",
+			     v->id, (unsigned long long)s->rip);
+		return;
+	}
+	if (in) {
+		seg = 0;	/* ES, whatever the prefixes */
+	}
+	mask = addr_bits == 64 ? ~0ull : (1ull << addr_bits) - 1;
+	count = rep ? (sv->gprs.rcx & mask) : 1;
 	paging_of(s, &pg);
 	while (count > 0 && done < STRING_IO_BATCH) {
 		uint64_t offset = *index & mask;
@@ -212,11 +266,16 @@ static void string_io(struct vcpu *v, struct svm_vcpu *sv, uint64_t info, unsign
 				     (unsigned long long)s->rip, (unsigned long long)gpa);
 			return;
 		}
-		*index = (*index & ~mask) | ((*index + (uint64_t)step) & mask);
+		/* Like hardware: a 32-bit register write zero-extends, a 16-bit one merges. */
+		if (addr_bits == 32) {
+			*index = (*index + (uint64_t)step) & mask;
+		} else {
+			*index = (*index & ~mask) | ((*index + (uint64_t)step) & mask);
+		}
 		count--;
 		done++;
 		if (rep) {
-			sv->gprs.rcx = (sv->gprs.rcx & ~mask) | count;
+			sv->gprs.rcx = addr_bits == 32 ? count : (sv->gprs.rcx & ~mask) | count;
 		}
 	}
 	if (count == 0) {
@@ -242,6 +301,73 @@ static void handle_io(struct vcpu *v, struct svm_vcpu *sv)
 		sv->vmcb->save.rax = size == 4 ? value : (sv->vmcb->save.rax & ~mask) | value;
 	}
 	skip(v);
+}
+
+/*
+ * MOV to CR4 (0F 22 /r with reg = 4). The bits a guest may set are those
+ * of the features its CPUID shows; anything else (OSXSAVE: Keel switches
+ * only the FXSAVE image; VMXE, SMXE, PKE, LA57, CET, ...) raises #GP(0) as
+ * on a CPU without them. A changed paging bit flushes the guest's TLB.
+ */
+#define CR4_ALLOWED_ALWAYS	0x7ffull	/* VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT */
+#define CR4_FSGSBASE		(1ull << 16)
+#define CR4_SMEP		(1ull << 20)
+#define CR4_SMAP		(1ull << 21)
+
+static uint64_t cr4_allowed(struct vcpu *v)
+{
+	uint32_t r[4];
+	uint64_t allowed = CR4_ALLOWED_ALWAYS;
+
+	svm_cpuid(v, 7, 0, r);
+	allowed |= (r[1] & (1u << 0)) ? CR4_FSGSBASE : 0;
+	allowed |= (r[1] & (1u << 7)) ? CR4_SMEP : 0;
+	allowed |= (r[1] & (1u << 20)) ? CR4_SMAP : 0;
+	return allowed;
+}
+
+static void handle_cr4_write(struct vcpu *v, struct svm_vcpu *sv)
+{
+	struct vmcb_save *s = &sv->vmcb->save;
+	enum cpu_mode mode = mode_of(s);
+	struct guest_paging pg;
+	uint8_t b[INSN_MAX_LEN];
+	uint64_t linear = mode == CPU_MODE_64 ? s->rip : (s->cs.base + s->rip) & 0xffffffffu;
+	size_t got, pos = 0;
+	unsigned int rex = 0, gpr;
+	uint64_t value, *reg;
+
+	paging_of(s, &pg);
+	got = guest_read_linear(v->domain, &pg, linear, b, sizeof(b));
+	while (pos < got && (b[pos] == 0x66 || b[pos] == 0x67 || b[pos] == 0xf0 || b[pos] == 0xf2 ||
+			     b[pos] == 0xf3 || b[pos] == 0x2e || b[pos] == 0x36 || b[pos] == 0x3e ||
+			     b[pos] == 0x26 || b[pos] == 0x64 || b[pos] == 0x65)) {
+		pos++;
+	}
+	if (mode == CPU_MODE_64 && pos < got && (b[pos] & 0xf0) == 0x40) {
+		rex = b[pos++];
+	}
+	if (pos + 3 > got || b[pos] != 0x0f || b[pos + 1] != 0x22 ||
+	    ((b[pos + 2] >> 3) & 7) != 4 || (rex & 4)) {
+		domain_crash(v->domain, "vCPU %u: CR4 write by an instruction Keel cannot decode "
+			     "at %#llx", v->id, (unsigned long long)s->rip);
+		return;
+	}
+	gpr = (b[pos + 2] & 7) | ((rex & 1) ? 8 : 0);
+	reg = svm_gpr(sv, gpr);
+	value = mode == CPU_MODE_64 ? *reg : (uint32_t)*reg;
+	if ((value & ~cr4_allowed(v)) || ((s->efer & EFER_LMA) && !(value & CR4_PAE))) {
+		svm_inject_exception(sv, VEC_GP, true, 0);
+		return;
+	}
+	if ((value ^ s->cr4) & (CR4_PAE | CR4_PGE | (1ull << 4) | CR4_SMEP | CR4_SMAP)) {
+		sv->flush_asid = true;
+	}
+	s->cr4 = value;
+	s->rip += pos + 3;
+	if (mode != CPU_MODE_64) {
+		s->rip &= 0xffffffffu;
+	}
 }
 
 static const char *access_name(uint64_t error)
@@ -285,6 +411,9 @@ void svm_handle_exit(struct vcpu *v)
 		break;	/* the host's own business, handled after GIF was set */
 	case VMEXIT_CPUID:
 		handle_cpuid(v, sv);
+		break;
+	case VMEXIT_CR4_WRITE:
+		handle_cr4_write(v, sv);
 		break;
 	case VMEXIT_MSR:
 		handle_msr(v, sv);

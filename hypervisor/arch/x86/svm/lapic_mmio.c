@@ -35,18 +35,6 @@ struct mmio_insn {
 	uint32_t imm;
 };
 
-static uint64_t *gpr(struct svm_vcpu *sv, unsigned int n)
-{
-	struct svm_gprs *g = &sv->gprs;
-	uint64_t *map[16] = {
-		&sv->vmcb->save.rax, &g->rcx, &g->rdx, &g->rbx, &sv->vmcb->save.rsp, &g->rbp,
-		&g->rsi, &g->rdi, &g->r8, &g->r9, &g->r10, &g->r11, &g->r12, &g->r13,
-		&g->r14, &g->r15,
-	};
-
-	return map[n & 15];
-}
-
 /* Bytes of ModRM addressing after the opcode (ModRM itself included). */
 static int modrm_len(const uint8_t *b, size_t avail, bool addr16)
 {
@@ -183,9 +171,9 @@ bool svm_lapic_mmio(struct vcpu *v, uint64_t gpa)
 		return true;
 	}
 	if (insn.write) {
-		write_reg(sv, offset, insn.reg < 0 ? insn.imm : (uint32_t)*gpr(sv, (unsigned int)insn.reg));
+		write_reg(sv, offset, insn.reg < 0 ? insn.imm : (uint32_t)*svm_gpr(sv, (unsigned int)insn.reg));
 	} else {
-		uint64_t *r = gpr(sv, (unsigned int)insn.reg);
+		uint64_t *r = svm_gpr(sv, (unsigned int)insn.reg);
 
 		*r = read_reg(v, sv, offset);	/* 32-bit loads zero-extend */
 	}

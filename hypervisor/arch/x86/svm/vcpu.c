@@ -69,6 +69,8 @@ void svm_vcpu_reset(struct vcpu *v)
 	memset(sv->vmcb, 0, sizeof(*sv->vmcb));
 	/* #DB and #AC are reflected, so a guest cannot wedge a CPU in an exception loop. */
 	c->intercept_exceptions = (1u << 1) | (1u << 17);
+	/* CR4 writes are checked against the features CPUID offers. */
+	c->intercept_cr = INTERCEPT_CR4_WRITE;
 	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
 			     INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD |
 			     INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO |
@@ -313,6 +315,18 @@ void svm_vcpu_forget(struct vcpu *v)
 	}
 }
 
+uint64_t *svm_gpr(struct svm_vcpu *sv, unsigned int n)
+{
+	struct svm_gprs *g = &sv->gprs;
+	uint64_t *map[16] = {
+		&sv->vmcb->save.rax, &g->rcx, &g->rdx, &g->rbx, &sv->vmcb->save.rsp, &g->rbp,
+		&g->rsi, &g->rdi, &g->r8, &g->r9, &g->r10, &g->r11, &g->r12, &g->r13,
+		&g->r14, &g->r15,
+	};
+
+	return map[n & 15];
+}
+
 void svm_inject_exception(struct svm_vcpu *sv, unsigned int vector, bool has_error,
 			  uint32_t error_code)
 {
@@ -395,9 +409,10 @@ void arch_vcpu_run(struct vcpu *v)
 		/* Publish that we enter before reading the generation (svm_flush_domain). */
 		__atomic_store_n(&cpu->guest_domain, v->domain, __ATOMIC_SEQ_CST);
 		gen = __atomic_load_n(&sd->npt_gen, __ATOMIC_SEQ_CST);
-		if (gen != sv->npt_gen_seen && flush == TLB_FLUSH_NONE) {
+		if ((gen != sv->npt_gen_seen || sv->flush_asid) && flush == TLB_FLUSH_NONE) {
 			flush = TLB_FLUSH_ASID;
 		}
+		sv->flush_asid = false;
 		sv->npt_gen_seen = gen;
 		cpu->guest_npt_gen = gen;
 		c->asid = sv->asid;

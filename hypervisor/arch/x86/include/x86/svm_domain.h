@@ -36,6 +36,7 @@ struct svm_vcpu {
 	bool upcall_inject;		/* (atomic) deliver the upcall vector */
 	int running_cpu;		/* (atomic) CPU in its run loop, or -1 */
 	bool ready;			/* has a boot state or context */
+	bool flush_asid;		/* its guest's TLB must go at the next entry */
 	uint32_t apic_regs[SVM_APIC_REGS];	/* local APIC registers as written */
 };
 
@@ -57,6 +58,9 @@ void svm_vcpu_forget(struct vcpu *v);
 
 /* svm/exits.c: handle one exit of @v; its VMCB holds the exit. */
 void svm_handle_exit(struct vcpu *v);
+
+/* General register @n (x86 encoding order: RAX, RCX, RDX, RBX, RSP, ...) of @sv. */
+uint64_t *svm_gpr(struct svm_vcpu *sv, unsigned int n);
 
 /* Inject exception @vector (with @error_code if @has_error) at the next entry. */
 void svm_inject_exception(struct svm_vcpu *sv, unsigned int vector, bool has_error,

@@ -92,6 +92,9 @@ _Static_assert(__builtin_offsetof(struct vmcb_save, rax) == 0x1f8, "RAX");
 _Static_assert(__builtin_offsetof(struct vmcb_save, g_pat) == 0x268, "G_PAT");
 _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 
+/* intercept_cr */
+#define INTERCEPT_CR4_WRITE	(1u << (16 + 4))
+
 /* intercept_misc1 */
 #define INTERCEPT_INTR		(1u << 0)
 #define INTERCEPT_NMI		(1u << 1)
@@ -143,6 +146,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 
 /* exit codes */
 #define VMEXIT_EXCEPTION_BASE	0x40
+#define VMEXIT_CR4_WRITE	0x14
 #define VMEXIT_EXCP_DB		(VMEXIT_EXCEPTION_BASE + 1)
 #define VMEXIT_EXCP_AC		(VMEXIT_EXCEPTION_BASE + 17)
 #define VMEXIT_INTR		0x60

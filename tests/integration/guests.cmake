@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: MIT
+# tests/integration/guests.cmake - QEMU runs of the Keel-native test kernels (tests/guest/), each
+# booted as the domains of a boot configuration in tests/configs/.
+#
+# Included by tests/integration/CMakeLists.txt after keel_qemu_test(), keel_config(), ELF and
+# CONFIGS are defined. Every run boots keel.elf without the probe guest, with qemu_exit=1 so that
+# Keel ends QEMU with its verdict once every boot-time domain has ended. Each kernel prints one
+# "keeltest: <test>: SUCCESS|FAILURE ..." line per test; the runner fails on any FAILURE or ERROR
+# line, and every SUCCESS line a run must produce is named with --expect-line, so a kernel that
+# stops early fails as well.
+set(GUESTS ${CMAKE_BINARY_DIR}/tests)
+foreach(cfg insn hcall pingpong isolation crash share eight)
+    keel_config(${cfg})
+endforeach()
+
+set(GUEST_BOOT --kernel ${ELF} --append "qemu_exit=1 probe_guest=none")
+# Nothing may panic Keel or crash a domain that is not meant to crash.
+set(GUEST_CLEAN
+    --reject-line "KEEL PANIC"
+    --reject-line "unexpected exception"
+    --reject-line "domain [0-9]+ '[^']+' crashed")
+
+# Each intercepted instruction, with prefixes, resumes right after itself (or faults as specified).
+keel_qemu_test(guest-insn 240 --smp 1 ${GUEST_BOOT}
+    --module ${GUESTS}/insn.elf --module ${CONFIGS}/insn/config.dtb ${GUEST_CLEAN}
+    --expect-line "keeltest: insn-cpuid: SUCCESS"
+    --expect-line "keeltest: insn-msr: SUCCESS"
+    --expect-line "keeltest: insn-hlt: SUCCESS"
+    --expect-line "keeltest: insn-io: SUCCESS"
+    --expect-line "keeltest: insn-string-io: SUCCESS"
+    --expect-line "keeltest: insn-vmmcall: SUCCESS"
+    --expect-line "keeltest: insn-svm: SUCCESS"
+    --expect-line "keeltest: insn-monitor: SUCCESS"
+    --expect-line "keeltest: insn-tsc: SUCCESS"
+    --expect-line "keeltest: insn-cr: SUCCESS"
+    --expect-line "keeltest: insn-xsetbv: SUCCESS"
+    --expect-line "keeltest: insn-cache: SUCCESS"
+    --expect-line "keeltest: insn-exceptions: SUCCESS")
+
+# Every guest hypercall with good and bad arguments, and the LONG64 entry state.
+keel_qemu_test(guest-hcall 300 --smp 1 ${GUEST_BOOT}
+    --module ${GUESTS}/hcall.elf --module ${CONFIGS}/hcall/config.dtb ${GUEST_CLEAN}
+    --expect-line "hcall: a console line written by KEEL_HC_CONSOLE_WRITE"
+    --expect-line "keeltest: discovery: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: entry-state: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-console: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-sched: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-evtchn: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-gnttab: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-memory: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-vcpu: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-devtable: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: hcall-control: SUCCESS [0-9]+ checks")
+
+# A console device between two domains: device pages, a grant, 1000 event round trips, a revoke.
+keel_qemu_test(guest-pingpong 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/pingpong.elf --module ${CONFIGS}/pingpong/config.dtb ${GUEST_CLEAN}
+    --expect-line "keeltest: evtchn-roundtrip: SUCCESS 1000 round trips, avg [0-9]+ us"
+    --expect-line "keeltest: pingpong-back: SUCCESS"
+    --expect-line "keeltest: pingpong-front: SUCCESS")
+
+# Two domains without capabilities, each probing the other: grants, ports, control calls.
+keel_qemu_test(guest-isolation 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/isolation.elf --module ${CONFIGS}/isolation/config.dtb ${GUEST_CLEAN}
+    --expect-line "keeltest: isolation-iso-a: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: isolation-iso-b: SUCCESS [0-9]+ checks")
+
+# Four domains crash in four ways; Keel reports each and the survivor finishes its 5 s sleep.
+keel_qemu_test(guest-crash 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/crash.elf --module ${GUESTS}/hello.elf
+    --module ${CONFIGS}/crash/config.dtb
+    --reject-line "KEEL PANIC"
+    --reject-line "domain [0-9]+ 'survivor' crashed"
+    --expect-line "keeltest: crash-triple-fault: SUCCESS about to crash"
+    --expect-line "keeltest: crash-bad-access: SUCCESS about to crash"
+    --expect-line "keeltest: crash-crash-call: SUCCESS about to crash"
+    --expect-line "keeltest: crash-wild-write: SUCCESS about to crash"
+    --expect-line "domain [0-9]+ 'crash-tf' crashed"
+    --expect-line "domain [0-9]+ 'crash-bad' crashed"
+    --expect-line "domain [0-9]+ 'crash-call' crashed"
+    --expect-line "domain [0-9]+ 'crash-wild' crashed"
+    --expect-line "keeltest: hello: SUCCESS domain [0-9]+ 'survivor', 1 vCPU\\(s\\), slept [0-9]+ ms")
+
+# Weights 1 and 2 on one CPU: a 1:2 split (tests/configs/share.dts says why 8 points of tolerance).
+keel_qemu_test(guest-share 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/spin.elf --module ${CONFIGS}/share/config.dtb ${GUEST_CLEAN}
+    --expect-line "keeltest: spin-light: SUCCESS share [0-9.]+% \\(expected 33 \\+- 8\\)"
+    --expect-line "keeltest: spin-heavy: SUCCESS share [0-9.]+% \\(expected 67 \\+- 8\\)")
+
+# Eight domains at once on two CPUs.
+set(EIGHT)
+foreach(i RANGE 1 8)
+    list(APPEND EIGHT --expect-line
+        "keeltest: hello: SUCCESS domain [0-9]+ 'hello${i}', 1 vCPU\\(s\\), slept [0-9]+ ms")
+endforeach()
+keel_qemu_test(guest-eight 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/hello.elf --module ${CONFIGS}/eight/config.dtb ${GUEST_CLEAN} ${EIGHT})
