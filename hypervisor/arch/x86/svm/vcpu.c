@@ -17,6 +17,7 @@
 #include <keel/string.h>
 #include <keel/vcpu.h>
 #include <keel/evtchn.h>
+#include <public/keel/arch-x86_64.h>
 #include <public/keel/errno.h>
 #include <public/keel/event_channel.h>
 #include <public/keel/start_info.h>
@@ -216,12 +217,90 @@ int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e)
 	return 0;
 }
 
+#define CR0_RESERVED	0xffffffff1ffaffc0ull	/* all but PE MP EM TS ET NE WP AM NW CD PG */
+#define CR4_RESERVED	(~0x3707ffull)		/* beyond the bits Keel may ever allow */
+#define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+#define RFLAGS_RESERVED	0xffffffffffc08028ull	/* bits 3, 5, 15, 22-63 are zero, bit 1 one */
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+}
+
+static void load_segment(struct vmcb_segment *dst, const struct keel_x86_segment *src)
+{
+	*dst = (struct vmcb_segment){ src->selector, src->attr, src->limit, src->base };
+}
+
+/*
+ * KEEL_HC_VCPU_UP with a context (keel/arch-x86_64.h): every rule of the
+ * header is checked on Keel's copy, so the CPU is never handed a state it
+ * would refuse (VMRUN fails) or a guest could not have reached itself.
+ */
 int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
 {
-	/* Guest-built contexts come with SMP guests (KEEL_HC_VCPU_UP). */
-	(void)v;
-	(void)gpa;
-	return -KEEL_EINVAL;
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_save *s = &sv->vmcb->save;
+	struct keel_x86_vcpu_context c;
+	bool long_mode;
+	paddr_t pa;
+	uint32_t rights;
+
+	if ((gpa & 7) || !guest_range_in_page(gpa, sizeof(c)) ||
+	    guest_copy_from(v->domain, gpa, &c, sizeof(c)) != 0) {
+		return -KEEL_EFAULT;
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(c.reserved); i++) {
+		if (c.reserved[i]) {
+			return -KEEL_EINVAL;
+		}
+	}
+	long_mode = (c.efer & EFER_LME) && (c.cr0 & CR0_PG);
+	if ((c.cr0 & CR0_RESERVED) || (c.cr4 & CR4_RESERVED) || (c.efer & ~EFER_ALLOWED) ||
+	    (c.rflags & RFLAGS_RESERVED) || !(c.rflags & 2) ||
+	    ((c.cr0 & CR0_PG) && !(c.cr0 & CR0_PE)) || (long_mode && !(c.cr4 & CR4_PAE)) ||
+	    c.gdtr.limit > 0xffff || c.idtr.limit > 0xffff || c.gdtr.pad0 || c.idtr.pad0) {
+		return -KEEL_EINVAL;
+	}
+	if (long_mode && (!canonical(c.rip) || !canonical(c.fs.base) || !canonical(c.gs.base) ||
+			  !canonical(c.gdtr.base) || !canonical(c.idtr.base) ||
+			  !canonical(c.kernel_gs_base) || !canonical(c.tr.base))) {
+		return -KEEL_EINVAL;
+	}
+	if ((c.cr0 & CR0_PG) &&
+	    !guest_memory_translate(v->domain, (c.cr3 & ~0xfffull) >> PAGE_SHIFT, &pa, &rights)) {
+		return -KEEL_EINVAL;
+	}
+	svm_vcpu_reset(v);
+	sv->gprs = (struct svm_gprs){
+		.rbx = c.rbx, .rcx = c.rcx, .rdx = c.rdx, .rsi = c.rsi, .rdi = c.rdi, .rbp = c.rbp,
+		.r8 = c.r8, .r9 = c.r9, .r10 = c.r10, .r11 = c.r11, .r12 = c.r12, .r13 = c.r13,
+		.r14 = c.r14, .r15 = c.r15,
+	};
+	s->rax = c.rax;
+	s->rsp = c.rsp;
+	s->rip = c.rip;
+	s->rflags = c.rflags;
+	s->cr0 = c.cr0;
+	s->cr2 = c.cr2;
+	s->cr3 = c.cr3;
+	s->cr4 = c.cr4;
+	s->efer = (c.efer & ~EFER_LMA) | (long_mode ? EFER_LMA : 0) | EFER_SVME;
+	s->g_pat = c.pat ? c.pat : PAT_RESET;
+	load_segment(&s->cs, &c.cs);
+	load_segment(&s->ds, &c.ds);
+	load_segment(&s->es, &c.es);
+	load_segment(&s->fs, &c.fs);
+	load_segment(&s->gs, &c.gs);
+	load_segment(&s->ss, &c.ss);
+	load_segment(&s->tr, &c.tr);
+	load_segment(&s->ldtr, &c.ldtr);
+	s->gdtr = (struct vmcb_segment){ 0, 0, c.gdtr.limit, c.gdtr.base };
+	s->idtr = (struct vmcb_segment){ 0, 0, c.idtr.limit, c.idtr.base };
+	s->kernel_gs_base = c.kernel_gs_base;
+	s->cpl = (uint8_t)((c.ss.attr >> 5) & 3);
+	sv->ready = true;
+	return 0;
 }
 
 /* Give @v an ASID valid on this CPU; returns the TLB flush it needs. */
