@@ -631,6 +631,9 @@ long ctl_hc_domain_set_caps(struct domain *caller, uint32_t domid, uint64_t caps
 	}
 	rc = store_caps(caller, d, (uint32_t)caps);
 	if (rc == 0) {
+		if (d->evtchn) {
+			evtchn_set_caps(d->evtchn, caps);
+		}
 		/* -KEEL_ENOMEM keeps the old table, and the next read retries. */
 		(void)device_table_update(d);
 	}

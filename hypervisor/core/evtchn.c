@@ -101,7 +101,7 @@ struct evtchn_domain {
 	const struct evtchn_env *env;		/* (c) */
 	void *owner;				/* (c) */
 	struct keel_shared_info *shared;	/* (c) */
-	uint64_t caps;				/* (c) KEEL_CAP_* */
+	uint64_t caps;				/* (atomic) KEEL_CAP_*: evtchn_set_caps() */
 	uint32_t domid;				/* (c) */
 	uint32_t vcpu_count;			/* (c) */
 	uint32_t max_ports;			/* (c) configured maximum */
@@ -568,6 +568,11 @@ void evtchn_domain_destroy(struct evtchn_domain *d)
 	heap_free(d);
 }
 
+void evtchn_set_caps(struct evtchn_domain *d, uint64_t caps)
+{
+	__atomic_store_n(&d->caps, caps, __ATOMIC_RELEASE);
+}
+
 void *evtchn_domain_owner(const struct evtchn_domain *d)
 {
 	return d->owner;
@@ -657,10 +662,10 @@ out_unlock:
 static long virq_allowed(const struct evtchn_domain *d, uint32_t virq)
 {
 	if (virq == KEEL_VIRQ_DOMAIN_STATE &&
-	    !(d->caps & (KEEL_CAP_CONTROL | KEEL_CAP_CREATE))) {
+	    !(__atomic_load_n(&d->caps, __ATOMIC_ACQUIRE) & (KEEL_CAP_CONTROL | KEEL_CAP_CREATE))) {
 		return -KEEL_EPERM;
 	}
-	if (virq == KEEL_VIRQ_LOG && !(d->caps & KEEL_CAP_LOG)) {
+	if (virq == KEEL_VIRQ_LOG && !(__atomic_load_n(&d->caps, __ATOMIC_ACQUIRE) & KEEL_CAP_LOG)) {
 		return -KEEL_EPERM;
 	}
 	return 0;

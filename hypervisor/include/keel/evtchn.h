@@ -112,6 +112,12 @@ long evtchn_domain_create(const struct evtchn_domain_config *cfg,
  */
 void evtchn_domain_destroy(struct evtchn_domain *d);
 
+/*
+ * The domain's capabilities changed (KEEL_HC_CTL_DOMAIN_SET_CAPS): VIRQ
+ * bindings from now on are checked against @caps; existing ones stay.
+ */
+void evtchn_set_caps(struct evtchn_domain *d, uint64_t caps);
+
 /* Accessors for the domain layer. */
 void *evtchn_domain_owner(const struct evtchn_domain *d);
 uint32_t evtchn_domain_id(const struct evtchn_domain *d);

@@ -597,6 +597,12 @@ static void test_set_caps(void)
 	CU_ASSERT_EQUAL(ctl_hc_domain_pause(d, none->domid), 0);
 	CU_ASSERT_EQUAL(ctl_hc_domain_set_caps(ctl, d->domid, 0), 0);
 	CU_ASSERT_EQUAL(ctl_hc_domain_pause(d, none->domid), -KEEL_EPERM);
+
+	/* Event channels see the change too: LOG gone, KEEL_VIRQ_LOG refused. */
+	CU_ASSERT_EQUAL(ctl_hc_domain_set_caps(ctl, d->domid, KEEL_CAP_LOG), 0);
+	CU_ASSERT(evtchn_bind_virq(d->evtchn, KEEL_VIRQ_LOG, 0) > 0);
+	CU_ASSERT_EQUAL(ctl_hc_domain_set_caps(ctl, d->domid, 0), 0);
+	CU_ASSERT_EQUAL(evtchn_bind_virq(d->evtchn, KEEL_VIRQ_DOMAIN_STATE, 0), -KEEL_EPERM);
 	finish(ctl);
 	finish(none);
 	finish(lim);
