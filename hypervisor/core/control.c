@@ -151,20 +151,6 @@ static long copy_out(struct domain *caller, uint64_t gpa, const void *buf, size_
 
 /* --- host ----------------------------------------------------------------- */
 
-/* From the arch's TSC scaling: a tick is mul * 2^shift / 2^32 ns. */
-static uint32_t tsc_khz(void)
-{
-	struct keel_vcpu_time_info ti;
-	uint64_t khz;
-
-	arch_time_info(&ti, 0);
-	if (!ti.tsc_to_ns_mul) {
-		return 0;
-	}
-	khz = ((uint64_t)1000000 << 32) / ti.tsc_to_ns_mul;
-	return (uint32_t)(ti.tsc_shift >= 0 ? khz >> ti.tsc_shift : khz << -ti.tsc_shift);
-}
-
 long ctl_hc_host_info(struct domain *caller, uint64_t gpa)
 {
 	struct keel_ctl_host_info info;
@@ -181,7 +167,7 @@ long ctl_hc_host_info(struct domain *caller, uint64_t gpa)
 	info.nr_pcpus = arch_cpu_count();
 	info.total_pages = page_alloc_total_count();
 	info.free_pages = page_alloc_free_count();
-	info.tsc_khz = tsc_khz();
+	info.tsc_khz = arch_tsc_khz();
 	info.nr_domains = domain_objects();
 	memcpy(info.version, KEEL_VERSION, sizeof(KEEL_VERSION) - 1);
 	/* As CPUID B+2 shows them to the caller. */

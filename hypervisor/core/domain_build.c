@@ -232,23 +232,11 @@ static bool write_boot_data(struct build *b, const struct boot_info *bi, const s
 	si.cmdline_gpa = si.memmap_gpa + sizeof(map);
 	si.modules_gpa = initrd ? si.cmdline_gpa + BOOTCFG_CMDLINE_MAX : 0;
 	si.nr_modules = initrd ? 1 : 0;
-	si.tsc_khz = 0;
+	si.tsc_khz = arch_tsc_khz();
 	si.map_window_gpa = window;
 	si.map_window_size = window_size;
 	si.device_table_gpa = dt_size ? dt_gpa : 0;
 	si.device_table_size = (uint32_t)dt_size;
-	{
-		struct keel_vcpu_time_info ti;
-
-		/* kHz = 10^6 / (ns per tick), and a tick is mul * 2^shift / 2^32 ns. */
-		arch_time_info(&ti, 0);
-		if (ti.tsc_to_ns_mul) {
-			uint64_t khz = ((uint64_t)1000000 << 32) / ti.tsc_to_ns_mul;
-
-			si.tsc_khz = (uint32_t)(ti.tsc_shift >= 0 ? khz >> ti.tsc_shift
-							       : khz << -ti.tsc_shift);
-		}
-	}
 	mod = (struct keel_module){ initrd_gpa, initrd ? initrd->size : 0, 0, KEEL_MODULE_INITRD, 0 };
 	if (dt_size) {
 		dt = heap_alloc(dt_size);

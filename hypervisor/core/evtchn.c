@@ -132,28 +132,14 @@ static void unlock_one(struct evtchn_domain *d, unsigned long flags)
 /* Lock @a and @b (NULL or @a: just @a), lower domid first. */
 static unsigned long lock_two(struct evtchn_domain *a, struct evtchn_domain *b)
 {
-	unsigned long flags = arch_irq_save();
-
-	if (!b || b == a) {
-		spin_lock(&a->lock);
-	} else if (a->domid < b->domid) {
-		spin_lock(&a->lock);
-		spin_lock(&b->lock);
-	} else {
-		spin_lock(&b->lock);
-		spin_lock(&a->lock);
-	}
-	return flags;
+	return spin_lock_pair_irqsave(&a->lock, a->domid, b ? &b->lock : NULL,
+				      b ? b->domid : 0);
 }
 
 static void unlock_two(struct evtchn_domain *a, struct evtchn_domain *b,
 		       unsigned long flags)
 {
-	if (b && b != a) {
-		spin_unlock(&b->lock);
-	}
-	spin_unlock(&a->lock);
-	arch_irq_restore(flags);
+	spin_unlock_pair_irqrestore(&a->lock, b ? &b->lock : NULL, flags);
 }
 
 /*

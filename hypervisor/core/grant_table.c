@@ -108,28 +108,14 @@ static void gt_release(struct gnttab_domain *gt)
 /* Lock @a and @b (b may be NULL or @a: just @a), lower domid first. */
 static unsigned long lock_two(struct gnttab_domain *a, struct gnttab_domain *b)
 {
-	unsigned long flags = arch_irq_save();
-
-	if (!b || b == a) {
-		spin_lock(&a->lock);
-	} else if (a->domid < b->domid) {
-		spin_lock(&a->lock);
-		spin_lock(&b->lock);
-	} else {
-		spin_lock(&b->lock);
-		spin_lock(&a->lock);
-	}
-	return flags;
+	return spin_lock_pair_irqsave(&a->lock, a->domid, b ? &b->lock : NULL,
+				      b ? b->domid : 0);
 }
 
 static void unlock_two(struct gnttab_domain *a, struct gnttab_domain *b,
 		       unsigned long flags)
 {
-	if (b && b != a) {
-		spin_unlock(&b->lock);
-	}
-	spin_unlock(&a->lock);
-	arch_irq_restore(flags);
+	spin_unlock_pair_irqrestore(&a->lock, b ? &b->lock : NULL, flags);
 }
 
 /*

@@ -64,7 +64,7 @@ static void check_all_gone(void)
 	}
 }
 
-static void loop(void)
+static NORETURN void loop(void)
 {
 	unsigned int cpu = arch_cpu_index();
 	struct vcpu *current = NULL;
@@ -106,8 +106,6 @@ static void loop(void)
 void schedule_enter(void)
 {
 	loop();
-	for (;;) {
-	}
 }
 
 void schedule_start(void)

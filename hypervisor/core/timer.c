@@ -113,11 +113,8 @@ void timer_set(struct timer *t, uint64_t deadline)
 	flags = spin_lock_irqsave(&ct->lock);
 	t->deadline = deadline;
 	t->cpu = (int)arch_cpu_index();
-	for (p = &ct->head; *p && !expired(deadline, (*p)->deadline); p = &(*p)->next) {
-	}
-	/* Equal deadlines keep their arming order: insert after them. */
-	while (*p && (*p)->deadline == deadline) {
-		p = &(*p)->next;
+	/* After every earlier or equal deadline: equal ones fire in arming order. */
+	for (p = &ct->head; *p && expired((*p)->deadline, deadline); p = &(*p)->next) {
 	}
 	t->next = *p;
 	*p = t;

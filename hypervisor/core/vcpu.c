@@ -220,12 +220,6 @@ static long poll_check(struct domain *d, const struct keel_sched_poll *req)
 	return pending;
 }
 
-static bool poll_ready(struct vcpu_state *s)
-{
-	(void)s;
-	return false;	/* the caller re-checks the ports after wait_unless */
-}
-
 long vcpu_hc_poll(struct vcpu *v, uint64_t gpa)
 {
 	struct vcpu_state *s = v->state;
@@ -268,7 +262,8 @@ long vcpu_hc_poll(struct vcpu *v, uint64_t gpa)
 	if (req.deadline_ns) {
 		timer_set(&s->poll_timer, d->time_origin_ns + req.deadline_ns);
 	}
-	wait_unless(v, poll_ready);
+	/* Block, then look again: a port raised in between wakes us below. */
+	sched_block(&v->sched, now_ns());
 	r = poll_check(d, &req);
 	if (r == 0) {
 		return HYPERCALL_RESTART;	/* stays a poller until it returns */

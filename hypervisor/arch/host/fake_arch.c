@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <keel/domain.h>
+#include <public/keel/start_info.h>
 #include <public/keel/vcpu.h>
 #include <public/keel/errno.h>
 #include "fake_arch.h"
@@ -621,6 +622,12 @@ int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
 	return gpa ? 0 : -KEEL_EINVAL;
 }
 
+/* The fake TSC counts nanoseconds: 1 GHz. */
+uint32_t arch_tsc_khz(void)
+{
+	return 1000000;
+}
+
 /* The fake TSC counts nanoseconds: a 1.0 multiplier in 32.32 fixed point. */
 void arch_time_info(struct keel_vcpu_time_info *ti, uint64_t origin_ns)
 {
@@ -639,10 +646,10 @@ unsigned int arch_guest_layout(uint64_t ram_pages, struct arch_mem_range *out,
 	uint64_t rest = ram_pages - low;
 	uint64_t mid = rest < 0xbff00 ? rest : 0xbff00;
 	struct arch_mem_range all[4] = {
-		{ 0, low << 12, 1 },
-		{ 0x100000, mid << 12, 1 },
-		{ FAKE_MAP_WINDOW_GPA, FAKE_MAP_WINDOW_SIZE, 0x4b000002u },
-		{ 0x100000000ull, (rest - mid) << 12, 1 },
+		{ 0, low << 12, KEEL_MEMTYPE_RAM },
+		{ 0x100000, mid << 12, KEEL_MEMTYPE_RAM },
+		{ FAKE_MAP_WINDOW_GPA, FAKE_MAP_WINDOW_SIZE, KEEL_MEMTYPE_MAP_WINDOW },
+		{ 0x100000000ull, (rest - mid) << 12, KEEL_MEMTYPE_RAM },
 	};
 	unsigned int n = 0;
 

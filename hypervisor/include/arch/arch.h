@@ -196,6 +196,9 @@ void arch_vcpu_run(struct vcpu *v);
 void arch_vcpu_notify(struct vcpu *v);
 void arch_time_info(struct keel_vcpu_time_info *ti, uint64_t origin_ns);
 
+/* The guest-visible timestamp counter's frequency in kHz (0 if unknown). */
+uint32_t arch_tsc_khz(void);
+
 /* Walk the current call stack: fills up to @max return addresses. */
 size_t arch_backtrace(uintptr_t *pcs, size_t max);
 

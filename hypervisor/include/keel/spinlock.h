@@ -57,4 +57,36 @@ static inline void spin_unlock_irqrestore(struct spinlock *l,
 	arch_irq_restore(flags);
 }
 
+/*
+ * The locks of two objects that are ordered by a key (a domain id): the
+ * lower key is taken first, so two CPUs locking the same pair never
+ * deadlock. @b may be NULL or @a (then only @a is taken).
+ */
+static inline unsigned long spin_lock_pair_irqsave(struct spinlock *a, uint64_t key_a,
+						   struct spinlock *b, uint64_t key_b)
+{
+	unsigned long flags = arch_irq_save();
+
+	if (!b || b == a) {
+		spin_lock(a);
+	} else if (key_a < key_b) {
+		spin_lock(a);
+		spin_lock(b);
+	} else {
+		spin_lock(b);
+		spin_lock(a);
+	}
+	return flags;
+}
+
+static inline void spin_unlock_pair_irqrestore(struct spinlock *a, struct spinlock *b,
+					       unsigned long flags)
+{
+	if (b && b != a) {
+		spin_unlock(b);
+	}
+	spin_unlock(a);
+	arch_irq_restore(flags);
+}
+
 #endif

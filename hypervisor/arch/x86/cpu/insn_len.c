@@ -18,7 +18,7 @@ struct decoder {
 	bool addr16;		/* 16-bit addressing (ModRM without SIB) */
 };
 
-static bool is_legacy_prefix(uint8_t b)
+bool insn_is_legacy_prefix(uint8_t b)
 {
 	switch (b) {
 	case 0xf0: case 0xf2: case 0xf3:		/* lock, repne, rep */
@@ -188,7 +188,7 @@ int insn_length(const uint8_t *bytes, size_t avail, enum cpu_mode mode)
 		if ((err = need(&d, 1)) != 0) {
 			return err;
 		}
-		if (!is_legacy_prefix(bytes[d.pos])) {
+		if (!insn_is_legacy_prefix(bytes[d.pos])) {
 			break;
 		}
 		addr_override |= (bytes[d.pos] == 0x67);

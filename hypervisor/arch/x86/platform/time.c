@@ -57,6 +57,11 @@ void arch_time_info(struct keel_vcpu_time_info *ti, uint64_t origin_ns)
 	ti->flags = (cpuid(0x80000007u, 0).edx & (1u << 8)) ? KEEL_TIME_F_TSC_STABLE : 0;
 }
 
+uint32_t arch_tsc_khz(void)
+{
+	return (uint32_t)(tsc_hz / 1000u);
+}
+
 void udelay(uint64_t us)
 {
 	uint64_t hz = tsc_hz ? tsc_hz : 3000000000ull;	/* before calibration: assume 3 GHz */

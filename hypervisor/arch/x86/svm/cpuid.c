@@ -9,6 +9,7 @@
  * MONITOR/MWAIT, which Keel refuses; no x2APIC or TSC-deadline timer until
  * the local APIC emulation has them). Unknown leaves read as zero.
  */
+#include <arch/arch.h>
 #include <keel/domain.h>
 #include <public/keel/abi.h>
 #include <public/keel/arch-x86_64.h>
@@ -54,7 +55,7 @@ static void keel_leaves(struct vcpu *v, uint32_t leaf, uint32_t r[4])
 		r[0] = d->features;
 		break;
 	case KEEL_CPUID_LEAF_TIMING:
-		r[0] = (uint32_t)(tsc_hz / 1000u);
+		r[0] = arch_tsc_khz();
 		r[1] = (uint32_t)(lapic_timer_hz / 1000u);
 		break;
 	case KEEL_CPUID_LEAF_DOMAIN:

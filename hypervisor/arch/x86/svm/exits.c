@@ -40,7 +40,7 @@ static void paging_of(const struct vmcb_save *s, struct guest_paging *pg)
 	pg->efer = s->efer;
 }
 
-static enum cpu_mode mode_of(const struct vmcb_save *s)
+enum cpu_mode svm_cpu_mode(const struct vmcb_save *s)
 {
 	if ((s->efer & EFER_LMA) && (s->cs.attrib & CS_L)) {
 		return CPU_MODE_64;
@@ -51,15 +51,31 @@ static enum cpu_mode mode_of(const struct vmcb_save *s)
 	return (s->cs.attrib & CS_DB) ? CPU_MODE_32 : CPU_MODE_16;
 }
 
+size_t svm_fetch_insn(struct vcpu *v, uint8_t bytes[INSN_MAX_LEN])
+{
+	const struct vmcb_save *s = &svm_vcpu(v)->vmcb->save;
+	uint64_t linear = svm_cpu_mode(s) == CPU_MODE_64 ? s->rip
+							 : (s->cs.base + s->rip) & 0xffffffffu;
+	struct guest_paging pg;
+
+	paging_of(s, &pg);
+	return guest_read_linear(v->domain, &pg, linear, bytes, INSN_MAX_LEN);
+}
+
+void svm_advance_rip(struct vmcb_save *s, unsigned int len)
+{
+	s->rip += len;
+	if (svm_cpu_mode(s) != CPU_MODE_64) {
+		s->rip &= 0xffffffffu;
+	}
+}
+
 /* Move RIP past the intercepted instruction; false (domain crashed) if impossible. */
 static bool skip(struct vcpu *v)
 {
 	struct svm_vcpu *sv = svm_vcpu(v);
 	struct vmcb_save *s = &sv->vmcb->save;
-	enum cpu_mode mode = mode_of(s);
-	struct guest_paging pg;
 	uint8_t bytes[INSN_MAX_LEN];
-	uint64_t linear;
 	size_t got;
 	int len;
 
@@ -67,18 +83,15 @@ static bool skip(struct vcpu *v)
 		s->rip = sv->vmcb->control.next_rip;
 		return true;
 	}
-	paging_of(s, &pg);
-	linear = (mode == CPU_MODE_64) ? s->rip : (s->cs.base + s->rip) & 0xffffffffu;
-	got = guest_read_linear(v->domain, &pg, linear, bytes, sizeof(bytes));
-	len = insn_length(bytes, got, mode);
+	got = svm_fetch_insn(v, bytes);
+	len = insn_length(bytes, got, svm_cpu_mode(s));
 	if (len < 0) {
 		domain_crash(v->domain, "vCPU %u: cannot decode the intercepted instruction at "
 			     "%#llx (%zu bytes readable, error %d)", v->id,
 			     (unsigned long long)s->rip, got, len);
 		return false;
 	}
-	s->rip = (mode == CPU_MODE_64) ? s->rip + (uint64_t)len
-				       : (s->rip + (uint64_t)len) & 0xffffffffu;
+	svm_advance_rip(s, (unsigned int)len);
 	return true;
 }
 
@@ -126,7 +139,7 @@ static void handle_hypercall(struct vcpu *v, struct svm_vcpu *sv)
 	};
 	long result;
 
-	if (mode_of(s) != CPU_MODE_64) {
+	if (svm_cpu_mode(s) != CPU_MODE_64) {
 		svm_inject_exception(sv, VEC_UD, false, 0);
 		return;
 	}
@@ -176,30 +189,14 @@ static bool string_prefixes(struct vcpu *v, const struct vmcb_save *s, unsigned 
 			    unsigned int *seg)
 {
 	static const uint8_t overrides[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
-	enum cpu_mode mode = mode_of(s);
-	struct guest_paging pg;
+	enum cpu_mode mode = svm_cpu_mode(s);
 	uint8_t bytes[INSN_MAX_LEN];
-	uint64_t linear = mode == CPU_MODE_64 ? s->rip : (s->cs.base + s->rip) & 0xffffffffu;
-	size_t got;
+	size_t got = svm_fetch_insn(v, bytes);
 	bool a67 = false;
 
-	paging_of(s, &pg);
-	got = guest_read_linear(v->domain, &pg, linear, bytes, sizeof(bytes));
 	*seg = 3;	/* DS */
 	for (size_t i = 0; i < got; i++) {
-		bool prefix = bytes[i] == 0x66 || bytes[i] == 0x67 || bytes[i] == 0xf0 ||
-			      bytes[i] == 0xf2 || bytes[i] == 0xf3;
-
-		for (unsigned int k = 0; k < 6; k++) {
-			if (bytes[i] == overrides[k]) {
-				*seg = k;
-				prefix = true;
-			}
-		}
-		if (bytes[i] == 0x67) {
-			a67 = true;
-		}
-		if (!prefix) {
+		if (!insn_is_legacy_prefix(bytes[i])) {
 			if (mode == CPU_MODE_64) {
 				*addr_bits = a67 ? 32 : 64;
 			} else if (mode == CPU_MODE_32) {
@@ -208,6 +205,12 @@ static bool string_prefixes(struct vcpu *v, const struct vmcb_save *s, unsigned 
 				*addr_bits = a67 ? 32 : 16;
 			}
 			return true;
+		}
+		a67 |= bytes[i] == 0x67;
+		for (unsigned int k = 0; k < 6; k++) {
+			if (bytes[i] == overrides[k]) {
+				*seg = k;
+			}
 		}
 	}
 	return false;
@@ -248,7 +251,7 @@ static void string_io(struct vcpu *v, struct svm_vcpu *sv, uint64_t info, unsign
 		uint32_t err;
 		int w;
 
-		if (mode_of(s) != CPU_MODE_64) {
+		if (svm_cpu_mode(s) != CPU_MODE_64) {
 			linear &= 0xffffffffu;
 		} else if (seg < 4) {
 			linear = offset;	/* ES/CS/SS/DS bases are ignored in 64-bit mode */
@@ -329,19 +332,13 @@ static uint64_t cr4_allowed(struct vcpu *v)
 static void handle_cr4_write(struct vcpu *v, struct svm_vcpu *sv)
 {
 	struct vmcb_save *s = &sv->vmcb->save;
-	enum cpu_mode mode = mode_of(s);
-	struct guest_paging pg;
+	enum cpu_mode mode = svm_cpu_mode(s);
 	uint8_t b[INSN_MAX_LEN];
-	uint64_t linear = mode == CPU_MODE_64 ? s->rip : (s->cs.base + s->rip) & 0xffffffffu;
-	size_t got, pos = 0;
-	unsigned int rex = 0, gpr;
-	uint64_t value, *reg;
+	size_t got = svm_fetch_insn(v, b), pos = 0;
+	unsigned int rex = 0;
+	uint64_t value;
 
-	paging_of(s, &pg);
-	got = guest_read_linear(v->domain, &pg, linear, b, sizeof(b));
-	while (pos < got && (b[pos] == 0x66 || b[pos] == 0x67 || b[pos] == 0xf0 || b[pos] == 0xf2 ||
-			     b[pos] == 0xf3 || b[pos] == 0x2e || b[pos] == 0x36 || b[pos] == 0x3e ||
-			     b[pos] == 0x26 || b[pos] == 0x64 || b[pos] == 0x65)) {
+	while (pos < got && insn_is_legacy_prefix(b[pos])) {
 		pos++;
 	}
 	if (mode == CPU_MODE_64 && pos < got && (b[pos] & 0xf0) == 0x40) {
@@ -353,9 +350,10 @@ static void handle_cr4_write(struct vcpu *v, struct svm_vcpu *sv)
 			     "at %#llx", v->id, (unsigned long long)s->rip);
 		return;
 	}
-	gpr = (b[pos + 2] & 7) | ((rex & 1) ? 8 : 0);
-	reg = svm_gpr(sv, gpr);
-	value = mode == CPU_MODE_64 ? *reg : (uint32_t)*reg;
+	value = *svm_gpr(sv, (b[pos + 2] & 7) | ((rex & 1) ? 8 : 0));
+	if (mode != CPU_MODE_64) {
+		value = (uint32_t)value;
+	}
 	if ((value & ~cr4_allowed(v)) || ((s->efer & EFER_LMA) && !(value & CR4_PAE))) {
 		svm_inject_exception(sv, VEC_GP, true, 0);
 		return;
@@ -364,10 +362,7 @@ static void handle_cr4_write(struct vcpu *v, struct svm_vcpu *sv)
 		sv->flush_asid = true;
 	}
 	s->cr4 = value;
-	s->rip += pos + 3;
-	if (mode != CPU_MODE_64) {
-		s->rip &= 0xffffffffu;
-	}
+	svm_advance_rip(s, (unsigned int)pos + 3);
 }
 
 static const char *access_name(uint64_t error)

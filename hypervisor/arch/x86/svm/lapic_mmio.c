@@ -11,21 +11,16 @@
  * MOV forms compilers emit for MMIO (89, 8B, C7 /0, with 66/REX prefixes).
  * Anything else crashes the domain with a report rather than guess.
  */
-#include <keel/log.h>
 #include <keel/schedule.h>
 #include <keel/string.h>
 #include <public/keel/arch-x86_64.h>
-#include <x86/guest_walk.h>
 #include <x86/insn.h>
-#include <x86/msr.h>
 #include <x86/svm_domain.h>
 
 #define REG_ID		0x020
 #define REG_VERSION	0x030
 #define REG_EOI		0x0b0
 #define APIC_VERSION	0x00050014u	/* version 0x14, 6 LVT entries */
-#define CS_L		(1u << 9)
-#define CS_DB		(1u << 10)
 
 struct mmio_insn {
 	unsigned int len;
@@ -77,19 +72,9 @@ static bool decode(const uint8_t *b, size_t avail, bool long_mode, bool def32,
 	unsigned int rex = 0, pos = 0;
 	int ml;
 
-	for (; pos < avail && pos < INSN_MAX_LEN; pos++) {
-		uint8_t p = b[pos];
-
-		if (p == 0x66) {
-			opsize = true;
-		} else if (p == 0x67) {
-			addrsize = true;
-		} else if (p == 0x2e || p == 0x36 || p == 0x3e || p == 0x26 || p == 0x64 ||
-			   p == 0x65 || p == 0xf0 || p == 0xf2 || p == 0xf3) {
-			continue;
-		} else {
-			break;
-		}
+	for (; pos < avail && insn_is_legacy_prefix(b[pos]); pos++) {
+		opsize |= b[pos] == 0x66;
+		addrsize |= b[pos] == 0x67;
 	}
 	if (long_mode && pos < avail && (b[pos] & 0xf0) == 0x40) {
 		rex = b[pos++];
@@ -152,18 +137,17 @@ bool svm_lapic_mmio(struct vcpu *v, uint64_t gpa)
 {
 	struct svm_vcpu *sv = svm_vcpu(v);
 	struct vmcb_save *s = &sv->vmcb->save;
-	bool long_mode = (s->efer & EFER_LMA) && (s->cs.attrib & CS_L);
+	bool long_mode = svm_cpu_mode(s) == CPU_MODE_64;
 	unsigned int offset = gpa & (PAGE_SIZE - 1);
-	struct guest_paging pg = { s->cr0, s->cr3, s->cr4, s->efer };
 	uint8_t bytes[INSN_MAX_LEN];
 	struct mmio_insn insn;
-	uint64_t linear = long_mode ? s->rip : (s->cs.base + s->rip) & 0xffffffffu;
-	size_t got = guest_read_linear(v->domain, &pg, linear, bytes, sizeof(bytes));
+	size_t got;
 
 	if ((gpa & ~(uint64_t)(PAGE_SIZE - 1)) != KEEL_X86_GPA_LAPIC) {
 		return false;
 	}
-	if (!decode(bytes, got, long_mode, (s->cs.attrib & CS_DB) || long_mode, &insn) ||
+	got = svm_fetch_insn(v, bytes);
+	if (!decode(bytes, got, long_mode, svm_cpu_mode(s) != CPU_MODE_16, &insn) ||
 	    (offset & 3) || insn.size == 2) {
 		domain_crash(v->domain, "vCPU %u: local APIC access at offset %#x by an "
 			     "instruction Keel does not emulate (RIP %#llx)", v->id, offset,
@@ -177,9 +161,6 @@ bool svm_lapic_mmio(struct vcpu *v, uint64_t gpa)
 
 		*r = read_reg(v, sv, offset);	/* 32-bit loads zero-extend */
 	}
-	s->rip += insn.len;
-	if (!long_mode) {
-		s->rip &= 0xffffffffu;
-	}
+	svm_advance_rip(s, insn.len);
 	return true;
 }

@@ -32,11 +32,6 @@
 #define MTRR_DEF_VALID		0xcffull	/* E, FE, type */
 #define STUB_VMMCALL_RET	0xc3d9010fu	/* vmmcall; ret */
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 /* Each of the 8 PAT entries must be a defined memory type (0, 1, 4-7). */
 static bool pat_valid(uint64_t pat)
 {
@@ -228,7 +223,7 @@ bool svm_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
 	case MSR_GS_BASE:
 	case MSR_SYSENTER_ESP:
 	case MSR_SYSENTER_EIP:
-		ok = canonical(value);
+		ok = is_canonical(value);
 		if (!ok) {
 			break;
 		}

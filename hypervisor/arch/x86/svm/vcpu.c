@@ -222,11 +222,6 @@ int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e)
 #define EFER_ALLOWED	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 #define RFLAGS_RESERVED	0xffffffffffc08028ull	/* bits 3, 5, 15, 22-63 are zero, bit 1 one */
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 static void load_segment(struct vmcb_segment *dst, const struct keel_x86_segment *src)
 {
 	*dst = (struct vmcb_segment){ src->selector, src->attr, src->limit, src->base };
@@ -262,9 +257,10 @@ int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
 	    c.gdtr.limit > 0xffff || c.idtr.limit > 0xffff || c.gdtr.pad0 || c.idtr.pad0) {
 		return -KEEL_EINVAL;
 	}
-	if (long_mode && (!canonical(c.rip) || !canonical(c.fs.base) || !canonical(c.gs.base) ||
-			  !canonical(c.gdtr.base) || !canonical(c.idtr.base) ||
-			  !canonical(c.kernel_gs_base) || !canonical(c.tr.base))) {
+	if (long_mode && (!is_canonical(c.rip) || !is_canonical(c.fs.base) ||
+			  !is_canonical(c.gs.base) || !is_canonical(c.gdtr.base) ||
+			  !is_canonical(c.idtr.base) || !is_canonical(c.kernel_gs_base) ||
+			  !is_canonical(c.tr.base))) {
 		return -KEEL_EINVAL;
 	}
 	if ((c.cr0 & CR0_PG) &&

@@ -50,6 +50,12 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+/* Whether @a is canonical for 48-bit linear addresses (bits 63:47 equal). */
+static inline bool is_canonical(uint64_t a)
+{
+	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+}
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;

@@ -29,4 +29,7 @@ enum cpu_mode {
  */
 int insn_length(const uint8_t *bytes, size_t avail, enum cpu_mode mode);
 
+/* Lock, REP, segment override, operand- or address-size prefix. */
+bool insn_is_legacy_prefix(uint8_t b);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <keel/domain.h>
 #include <keel/spinlock.h>
+#include <x86/insn.h>
 #include <x86/npt.h>
 #include <x86/svm.h>
 #include <x86/vmcb.h>
@@ -58,6 +59,15 @@ void svm_vcpu_forget(struct vcpu *v);
 
 /* svm/exits.c: handle one exit of @v; its VMCB holds the exit. */
 void svm_handle_exit(struct vcpu *v);
+
+/* The guest's execution mode, from its EFER.LMA, CS.L and CS.D. */
+enum cpu_mode svm_cpu_mode(const struct vmcb_save *s);
+
+/* Up to INSN_MAX_LEN bytes at @v's RIP, read through its own page tables. */
+size_t svm_fetch_insn(struct vcpu *v, uint8_t bytes[INSN_MAX_LEN]);
+
+/* RIP += @len, wrapping at 4 GiB outside 64-bit mode. */
+void svm_advance_rip(struct vmcb_save *s, unsigned int len);
 
 /* General register @n (x86 encoding order: RAX, RCX, RDX, RBX, RSP, ...) of @sv. */
 uint64_t *svm_gpr(struct svm_vcpu *sv, unsigned int n);
