@@ -53,6 +53,19 @@ static void fail(const struct build *b, const char *why)
 	log_err("domain '%s': %s; not started", b->spec->name, why);
 }
 
+/* Say how the RAM is mapped: an operator sees whether large pages were used. */
+static void log_ram(struct domain *d)
+{
+	uint64_t leaves[GUEST_LEAF_SIZES];
+
+	guest_memory_leaf_counts(d, leaves);
+	log_info("domain %u '%s': %llu MiB of RAM in %llu x 1 GiB, %llu x 2 MiB, %llu x 4 KiB "
+		 "pages", d->domid, d->name,
+		 (unsigned long long)(d->mem.ram_pages >> (20 - PAGE_SHIFT)),	/* not running yet */
+		 (unsigned long long)leaves[2], (unsigned long long)leaves[1],
+		 (unsigned long long)leaves[0]);
+}
+
 static bool create(struct build *b)
 {
 	const struct domain_spec *s = b->spec;
@@ -86,6 +99,7 @@ static bool create(struct build *b)
 		}
 		b->ram_top = MAX(b->ram_top, r->base + r->size);
 	}
+	log_ram(b->d);
 	return true;
 }
 

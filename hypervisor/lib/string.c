@@ -2,11 +2,33 @@
 /* lib/string.c - memory and string functions for the freestanding hypervisor. */
 #include <keel/string.h>
 
+/*
+ * Word-at-a-time copies and fills: Keel zeroes every page it hands out and
+ * copies every grant-copy byte, so these run hot (byte loops made building
+ * a 2 GiB domain take 11 s under QEMU TCG). The word type may alias
+ * anything and be unaligned, so the compiler emits what the CPU allows.
+ */
+typedef uint64_t __attribute__((may_alias, aligned(1))) word_t;
+
+#define WORD	sizeof(word_t)
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	for (; n >= 4 * WORD; n -= 4 * WORD, d += 4 * WORD, s += 4 * WORD) {
+		word_t a = ((const word_t *)s)[0], b = ((const word_t *)s)[1];
+		word_t c = ((const word_t *)s)[2], e = ((const word_t *)s)[3];
+
+		((word_t *)d)[0] = a;
+		((word_t *)d)[1] = b;
+		((word_t *)d)[2] = c;
+		((word_t *)d)[3] = e;
+	}
+	for (; n >= WORD; n -= WORD, d += WORD, s += WORD) {
+		*(word_t *)d = *(const word_t *)s;
+	}
 	while (n--) {
 		*d++ = *s++;
 	}
@@ -22,7 +44,16 @@ void *memmove(void *dst, const void *src, size_t n)
 		return dst;
 	}
 	if (d < s) {
+		/* Forward word copies read each word before writing below it. */
 		return memcpy(dst, src, n);
+	}
+	/* Backward: the highest bytes first, words while at least one is left. */
+	while (n >= WORD) {
+		word_t w;
+
+		n -= WORD;
+		w = *(const word_t *)(s + n);
+		*(word_t *)(d + n) = w;
 	}
 	while (n--) {
 		d[n] = s[n];
@@ -33,7 +64,16 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	uint64_t w = 0x0101010101010101ull * (unsigned char)c;
 
+	for (; n >= 8 * WORD; n -= 8 * WORD, d += 8 * WORD) {
+		for (unsigned int i = 0; i < 8; i++) {
+			((word_t *)d)[i] = w;
+		}
+	}
+	for (; n >= WORD; n -= WORD, d += WORD) {
+		*(word_t *)d = w;
+	}
 	while (n--) {
 		*d++ = (unsigned char)c;
 	}

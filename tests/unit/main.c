@@ -10,10 +10,12 @@
 #include <keel/page_alloc.h>
 #include "fake_arch.h"
 #include <keel/sched.h>
+#include <keel/domain.h>
 #include "unit.h"
 
 static CU_SuiteInfo *const suites[] = {
 	&format_suite,
+	&string_suite,
 	&spinlock_suite,
 	&log_suite,
 	&console_suite,
@@ -32,6 +34,7 @@ static CU_SuiteInfo *const suites[] = {
 	&evtchn_suite,
 	&grant_table_suite,
 	&memory_ops_suite,
+	&large_leaves_suite,
 	&sched_suite,
 	&image_suite,
 	&elf_suite,
@@ -57,6 +60,11 @@ int unit_bootinfo_free(void)
 
 int unit_page_alloc_init(void)
 {
+	return unit_page_alloc_init_span(MiB(1), MiB(63));
+}
+
+int unit_page_alloc_init_span(uint64_t base, uint64_t size)
+{
 	struct boot_info *bi = calloc(1, sizeof(*bi));
 	bool ok;
 
@@ -65,11 +73,34 @@ int unit_page_alloc_init(void)
 	}
 	fake_arch_reset();
 	fake_ram_reset();
-	bi->regions[0] = (struct mem_region){ MiB(1), MiB(63), MEM_USABLE };
+	bi->regions[0] = (struct mem_region){ base, size, MEM_USABLE };
 	bi->region_count = 1;
 	ok = page_alloc_init(bi);
 	free(bi);
 	return ok ? 0 : -1;
+}
+
+uint64_t unit_free_at_start;
+
+struct domain *unit_domain(const char *name, uint32_t vcpus, uint64_t max_pages)
+{
+	struct domain_params p = { .name = name, .vcpu_count = vcpus, .max_pages = max_pages };
+	struct domain *d = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(domain_create(&p, &d), 0);
+	return d;
+}
+
+void unit_domain_end(struct domain *d)
+{
+	CU_ASSERT_EQUAL(domain_destroy(d), 0);
+	domain_put(d);
+}
+
+void unit_reset_counted(void)
+{
+	unit_reset();
+	unit_free_at_start = page_alloc_free_count();
 }
 
 void unit_reset(void)

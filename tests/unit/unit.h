@@ -24,6 +24,7 @@ extern CU_SuiteInfo elf_suite;
 extern CU_SuiteInfo evtchn_suite;
 extern CU_SuiteInfo grant_table_suite;
 extern CU_SuiteInfo memory_ops_suite;
+extern CU_SuiteInfo large_leaves_suite;
 extern CU_SuiteInfo heap_suite;
 extern CU_SuiteInfo image_suite;
 extern CU_SuiteInfo log_suite;
@@ -35,6 +36,7 @@ extern CU_SuiteInfo sched_suite;
 extern CU_SuiteInfo spinlock_suite;
 extern CU_SuiteInfo symbols_suite;
 extern CU_SuiteInfo format_suite;
+extern CU_SuiteInfo string_suite;
 extern CU_SuiteInfo acpi_suite;
 extern CU_SuiteInfo insn_suite;
 extern CU_SuiteInfo multiboot_suite;
@@ -50,9 +52,39 @@ int unit_bootinfo_free(void);
  * the allocator over 63 MiB of it from 1 MiB. Returns 0 or -1 (CUnit).
  */
 int unit_page_alloc_init(void);
+/* The same over [@base, @base + @size) of fake RAM. */
+int unit_page_alloc_init_span(uint64_t base, uint64_t size);
 
 /* Per-test set-up for suites that need nothing but a fresh fake arch. */
 void unit_reset(void);
+
+/*
+ * unit_reset() and remember the free-page count; UNIT_CHECK_ALL_RETURNED()
+ * then asserts, at the caller's line, that nothing a test made is left:
+ * no domain (table entry or object), every page and heap page back, no
+ * arch domain, vCPU or second-stage mapping, no misuse of the second-stage
+ * contract, interrupts back on.
+ */
+extern uint64_t unit_free_at_start;
+void unit_reset_counted(void);
+
+/* A plain domain (no caps, no RAM yet), or the test stops; and its end. */
+struct domain;
+struct domain *unit_domain(const char *name, uint32_t vcpus, uint64_t max_pages);
+void unit_domain_end(struct domain *d);
+
+#define UNIT_CHECK_ALL_RETURNED()						\
+	do {									\
+		CU_ASSERT_EQUAL(domain_count(), 0);				\
+		CU_ASSERT_EQUAL(domain_objects(), 0);				\
+		CU_ASSERT_EQUAL(page_alloc_free_count(), unit_free_at_start);	\
+		CU_ASSERT_EQUAL(heap_page_count(), 0);				\
+		CU_ASSERT_EQUAL(fake.arch_domains, 0);				\
+		CU_ASSERT_EQUAL(fake.arch_vcpus, 0);				\
+		CU_ASSERT_EQUAL(fake.p2m_pages, 0);				\
+		CU_ASSERT_EQUAL(fake.p2m_errors, 0);				\
+		CU_ASSERT_FALSE(fake.irqs_off);					\
+	} while (0)
 
 /*
  * A heap copy of exactly @len bytes (free() it): a parser handed this

@@ -19,7 +19,7 @@
 #include <arch/arch.h>
 
 /* Fake RAM backs physical addresses [0, FAKE_RAM_SIZE); others abort. */
-#define FAKE_RAM_SIZE		MiB(256)
+#define FAKE_RAM_SIZE		MiB(2304)
 
 /*
  * arch_map_window(): deliberately not x86's values, so a core that wrote
@@ -55,6 +55,7 @@ struct fake_arch {
 					 * again); -1 (default): never */
 	bool domain_create_fails;	/* arch_domain_create() says ENOMEM */
 	int vcpu_create_fail_after;	/* like p2m_set_fail_after */
+	unsigned int p2m_max_order;	/* arch_p2m_max_order(), default 18 */
 	/* Called first by every arch_p2m_set(): a test acting in mid-call. */
 	void (*p2m_set_hook)(struct domain *d, uint64_t gfn);
 
@@ -81,6 +82,7 @@ struct fake_arch {
 	unsigned int vcpu_boots;	/* arch_vcpu_boot() calls */
 	struct arch_boot_entry last_boot;	/* what the last one was given */
 	unsigned int p2m_large_sets;	/* 2 MiB mappings mirrored */
+	unsigned int p2m_huge_sets;	/* 1 GiB mappings mirrored */
 	unsigned int p2m_errors;	/* sets over a mapping, clears of nothing */
 };
 

@@ -301,7 +301,8 @@ int arch_virt_enable(void)
 		 "TSC scaling %s, AVIC %s", f->asid_count, f->nrip_save ? "yes" : "no",
 		 f->decode_assists ? "yes" : "no", f->vmcb_clean ? "yes" : "no",
 		 f->tsc_scale ? "yes" : "no", f->avic ? "yes" : "no");
-	log_info("SVM ready on %u CPUs (nested paging on)", enabled);
+	log_info("SVM ready on %u CPUs (nested paging on, leaves up to %s)", enabled,
+		 f->npt_1g ? "1 GiB" : "2 MiB");
 	return 0;
 }
 

@@ -92,15 +92,16 @@ void arch_vcpu_destroy(struct vcpu *v);
 /*
  * Mirror a change of the core's p2m (core/guest_memory.c) into the
  * second-stage tables: map 2^@order pages from @gfn to @pa with @rights
- * (GUEST_READ/WRITE/EXEC), or remove them. @order is 0 or 9 (2 MiB).
+ * (GUEST_READ/WRITE/EXEC), or remove them. @order is 0, 9 (2 MiB) or 18
+ * (1 GiB), at most arch_p2m_max_order().
  * Called with the domain's memory lock held. set returns 0 or
  * -KEEL_ENOMEM (the core then undoes its own change).
  *
  * Only a set that needs memory for the arch's own tables may fail, and a
  * failed set changes nothing. The core's undo paths rely on two
  * consequences: setting a GFN again right after clearing it (same order)
- * succeeds, and when a 2 MiB mapping is split (cleared, then its 512 pages
- * set at order 0 one by one) only the first of those sets may fail.
+ * succeeds, and when a large mapping is split (cleared, then its 512 parts
+ * set one order down, one by one) only the first of those sets may fail.
  * When clear returns, no vCPU of @d can reach the old page any more: the
  * arch flushes whatever second-stage translations CPUs may cache (grant
  * revocation depends on it).
@@ -108,6 +109,12 @@ void arch_vcpu_destroy(struct vcpu *v);
 int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
 		 uint32_t rights);
 void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order);
+
+/*
+ * The largest order arch_p2m_set() takes on this machine: 9, or 18 where
+ * the second stage has 1 GiB leaves. Fixed after arch_virt_enable().
+ */
+unsigned int arch_p2m_max_order(void);
 
 /*
  * The guest-physical range every domain keeps empty for Keel mappings (the

@@ -4,10 +4,10 @@
  *
  * The core owns the map from guest frame numbers (GFN, guest-physical
  * address >> 12) to host pages: a 4-level radix tree of 512-entry tables,
- * like a page table, with 4 KiB leaves and 2 MiB leaves where RAM was
- * allocated in aligned 2 MiB chunks. The architecture mirrors every change
- * into its second-stage tables (arch_p2m_set/clear), which it may build
- * with the same large pages. Guest addresses are never trusted: every
+ * like a page table, with 4 KiB leaves, and 2 MiB or 1 GiB leaves where RAM
+ * was allocated in aligned chunks of that size. The architecture mirrors
+ * every change into its second-stage tables (arch_p2m_set/clear), which
+ * it builds with the same large pages. Guest addresses are never trusted: every
  * access goes through the lookups or the copy helpers, which check the
  * whole range.
  *
@@ -41,6 +41,8 @@
 #define GUEST_GFN_BITS		36		/* 48-bit guest-physical addresses */
 #define GUEST_GFN_LIMIT		((uint64_t)1 << GUEST_GFN_BITS)
 #define GUEST_LARGE_ORDER	9		/* 2 MiB = 512 pages */
+#define GUEST_HUGE_ORDER	18		/* 1 GiB = 262144 pages */
+#define GUEST_LEAF_SIZES	3		/* 4 KiB, 2 MiB, 1 GiB */
 
 /* Access rights of a mapping. */
 #define GUEST_READ		(1u << 0)
@@ -73,6 +75,7 @@ struct guest_memory {
 	uint64_t max_pages;		/* (m) limit on ram_pages */
 	uint64_t target_pages;		/* (m) balloon target; max_pages at creation */
 	uint64_t table_pages;		/* (m) pages used by the tree itself */
+	uint64_t leaves[GUEST_LEAF_SIZES];	/* (m) RAM leaves of 4 KiB, 2 MiB, 1 GiB */
 	struct guest_hash pins;		/* (m) pinned GFN -> pin count */
 	struct guest_hash keel;		/* (m) KEEL page pa -> GFN | flags << 48 */
 };
@@ -95,9 +98,9 @@ void guest_memory_init(struct guest_memory *mem, uint64_t max_pages);
 void guest_memory_set_limits(struct domain *d, uint64_t max_pages, uint64_t target_pages);
 
 /*
- * Give the domain @count pages of zeroed RAM at @gfn onwards, in 2 MiB
- * chunks where @gfn and the count allow and such chunks are free, else in
- * 4 KiB pages. All or nothing. Returns 0, -KEEL_EINVAL (range outside the
+ * Give the domain @count pages of zeroed RAM at @gfn onwards, in 1 GiB or
+ * 2 MiB chunks where @gfn, the count and the arch allow and such chunks are
+ * free, else in 4 KiB pages. All or nothing. Returns 0, -KEEL_EINVAL (range outside the
  * guest-physical space), -KEEL_EBUSY (part of the range holds anything),
  * -KEEL_ENOMEM (over the limit or out of memory). Platform ranges are not
  * checked here: that is the hypercall's job (core/memory_ops.c).
@@ -107,7 +110,9 @@ int guest_memory_populate(struct domain *d, uint64_t gfn, uint64_t count);
 /*
  * KEEL_HC_MEMORY_RELEASE of one extent: give back the RAM of the 2^@order
  * pages at @gfn (@order 0 or 9); they hold nothing afterwards. Releasing
- * 4 KiB out of a 2 MiB leaf splits the leaf first. All or nothing.
+ * part of a large leaf splits it first (1 GiB into 2 MiB, 2 MiB into
+ * 4 KiB). All or nothing, as the guest sees it: a failed split may leave a
+ * leaf split, mapping the same pages.
  *
  * Return: 0; -KEEL_EINVAL (order not 0 or 9, @gfn not aligned to it, or
  *         the extent outside the guest-physical space); -KEEL_ENOENT (a page
@@ -115,6 +120,9 @@ int guest_memory_populate(struct domain *d, uint64_t gfn, uint64_t count);
  *         for the table a split needs).
  */
 int guest_memory_release(struct domain *d, uint64_t gfn, unsigned int order);
+
+/* How @d's RAM is mapped: the number of 4 KiB, 2 MiB and 1 GiB leaves. */
+void guest_memory_leaf_counts(struct domain *d, uint64_t out[GUEST_LEAF_SIZES]);
 
 /* The RAM page behind @gfn and its rights; false if @gfn is not RAM. */
 bool guest_memory_translate(struct domain *d, uint64_t gfn, paddr_t *pa,

@@ -35,27 +35,14 @@
 #define UNKNOWN		0x7ffffff0u	/* a domid nobody has */
 #define MS		1000000ull	/* ns */
 
-static uint64_t free_at_start;
 static char text[4 * CONSOLE_RING_SIZE];	/* scratch for expected output */
 static uint8_t bytes[CONSOLE_RING_SIZE + 1];
 
 static void setup(void)
 {
-	unit_reset();
-	free_at_start = page_alloc_free_count();
+	unit_reset_counted();
 	/* At time 0, so that the next poll's periodic work is due again. */
 	console_poll_input();
-}
-
-static void check_all_returned(void)
-{
-	CU_ASSERT_EQUAL(domain_count(), 0);
-	CU_ASSERT_EQUAL(domain_objects(), 0);
-	CU_ASSERT_EQUAL(page_alloc_free_count(), free_at_start);
-	CU_ASSERT_EQUAL(heap_page_count(), 0);
-	CU_ASSERT_EQUAL(fake.arch_domains, 0);
-	CU_ASSERT_EQUAL(fake.p2m_pages, 0);
-	CU_ASSERT_FALSE(fake.irqs_off);
 }
 
 static struct domain *make(const char *name, uint32_t caps)
@@ -189,7 +176,7 @@ static void test_ring_keeps_the_newest_bytes_by_position(void)
 	CU_ASSERT_EQUAL(guest_copy_from(d, DST_GPA, got, 1), 0);
 	CU_ASSERT_EQUAL(got[0], '!');
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_fresh_console_is_empty(void)
@@ -203,7 +190,7 @@ static void test_fresh_console_is_empty(void)
 	CU_ASSERT_EQUAL(sr.oldest_pos, 0);
 	CU_ASSERT_EQUAL(console_hc_read(d, DST_GPA, 64), 0);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- the calls and their errors --------------------------------------------- */
@@ -223,7 +210,7 @@ static void test_write_errors(void)
 	CU_ASSERT_EQUAL(console_hc_write(d, ~0ull - 1, 1), -KEEL_EFAULT);
 	CU_ASSERT_EQUAL(console_hc_write(d, SRC_GPA, KEEL_PAGE_SIZE), KEEL_PAGE_SIZE);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_read_errors_and_moves(void)
@@ -251,7 +238,7 @@ static void test_read_errors_and_moves(void)
 	CU_ASSERT_EQUAL(memcmp(got, "llo", 3), 0);
 	CU_ASSERT_EQUAL(console_hc_read(d, DST_GPA, 16), 0);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_read_domain_errors_in_order(void)
@@ -313,7 +300,7 @@ static void test_read_domain_errors_in_order(void)
 	CU_ASSERT_EQUAL(read_domain(reader, plain->domid, 0, 64, &sr), -KEEL_ESRCH);
 	domain_put(plain);
 	finish(reader);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_write_domain_errors_in_order(void)
@@ -352,7 +339,7 @@ static void test_write_domain_errors_in_order(void)
 						KEEL_PAGE_SIZE), CONSOLE_INPUT_SIZE);
 	finish(plain);
 	finish(writer);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_input_raises_virq_when_queue_was_empty(void)
@@ -383,7 +370,7 @@ static void test_input_raises_virq_when_queue_was_empty(void)
 	CU_ASSERT_TRUE(port_pending(d, port));
 	finish(d);
 	finish(writer);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- the serial side ----------------------------------------------------------- */
@@ -400,7 +387,7 @@ static void test_lines_have_the_domain_prefix(void)
 		 prefix(d), prefix(d));
 	CU_ASSERT_STRING_EQUAL(fake_console(), text);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_lines_are_not_in_the_log_ring(void)
@@ -417,7 +404,7 @@ static void test_lines_are_not_in_the_log_ring(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(ring, "a log line between domain lines"));
 	CU_ASSERT_TRUE(fake_console_has("console-only 8d1f\n"));
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_non_printable_bytes_are_escaped(void)
@@ -438,7 +425,7 @@ static void test_non_printable_bytes_are_escaped(void)
 	CU_ASSERT_EQUAL(guest_copy_from(d, DST_GPA, got, sr.len), 0);
 	CU_ASSERT_EQUAL(memcmp(got, raw, sizeof(raw) - 1), 0);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_long_lines_are_split(void)
@@ -473,7 +460,7 @@ static void test_long_lines_are_split(void)
 	snprintf(text + n, sizeof(text) - n, "%s\\x02\n", p);
 	CU_ASSERT_STRING_EQUAL(fake_console(), text);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_partial_line_flushed_after_a_delay(void)
@@ -496,7 +483,7 @@ static void test_partial_line_flushed_after_a_delay(void)
 	snprintf(text, sizeof(text), "%sLoading...\n%s done\n", prefix(d), prefix(d));
 	CU_ASSERT_STRING_EQUAL(fake_console(), text);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_partial_line_flushed_on_destroy(void)
@@ -508,7 +495,7 @@ static void test_partial_line_flushed_on_destroy(void)
 	snprintf(text, sizeof(text), "%sgoodbye\n", prefix(d));
 	finish(d);
 	CU_ASSERT_TRUE(fake_console_has(text));
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_keel_output_for_a_domain(void)
@@ -523,7 +510,7 @@ static void test_keel_output_for_a_domain(void)
 	CU_ASSERT_EQUAL(read_domain(d, d->domid, 0, 64, &sr), 0);
 	CU_ASSERT_EQUAL(sr.len, 27);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Count @needle in the console output. */
@@ -574,7 +561,7 @@ static void test_rate_limit_suppresses_and_reports(void)
 	CU_ASSERT_EQUAL(console_count("fffff\n"), shown + 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(strstr(fake_console(), report), "fffff\n"));
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_suppression_reported_when_output_stops(void)
@@ -603,7 +590,7 @@ static void test_suppression_reported_when_output_stops(void)
 	console_poll_input();
 	CU_ASSERT_EQUAL(console_count("suppressed"), 1);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_domains_have_separate_buckets(void)
@@ -622,7 +609,7 @@ static void test_domains_have_separate_buckets(void)
 	CU_ASSERT_TRUE(fake_console_has(line));
 	finish(a);
 	finish(b);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- serial input ---------------------------------------------------------------- */
@@ -673,7 +660,7 @@ static void test_ctrl_a_three_times_switches_input(void)
 	CU_ASSERT_TRUE(fake_console_has(want));
 	type("\x01\x01\x01");
 	finish(c);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_typed_input_raises_the_virq(void)
@@ -690,7 +677,7 @@ static void test_typed_input_raises_the_virq(void)
 	CU_ASSERT_EQUAL(console_hc_read(d, DST_GPA, 8), 1);
 	type("\x01\x01\x01");
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_no_domain_takes_input(void)
@@ -701,7 +688,7 @@ static void test_no_domain_takes_input(void)
 	CU_ASSERT_STRING_EQUAL(fake_console(), "[keel] console input: hypervisor (no domain "
 			       "accepts serial input; press h for help)\n");
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_keel_keys(void)
@@ -746,7 +733,7 @@ static void test_keel_keys(void)
 			       "[keel] unknown key '\\x05': press h for help\n");
 	finish(a);
 	finish(b);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_list_skips_dying_domains(void)
@@ -758,7 +745,7 @@ static void test_list_skips_dying_domains(void)
 	type("l");
 	CU_ASSERT_STRING_EQUAL(fake_console(), "[keel] domains: 0; console input: hypervisor\n");
 	domain_put(a);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static CU_TestInfo console_tests[] = {

@@ -34,25 +34,11 @@
 #define UNKNOWN		0x7ffffff0u	/* a domid nobody has */
 #define UNCHANGED	KEEL_CTL_SCHED_UNCHANGED
 
-static uint64_t free_at_start;
 static struct keel_ctl_domain_list list;	/* a page: too big for the stack */
 
 static void setup(void)
 {
-	unit_reset();
-	free_at_start = page_alloc_free_count();
-}
-
-static void check_all_returned(void)
-{
-	CU_ASSERT_EQUAL(domain_count(), 0);
-	CU_ASSERT_EQUAL(domain_objects(), 0);
-	CU_ASSERT_EQUAL(page_alloc_free_count(), free_at_start);
-	CU_ASSERT_EQUAL(heap_page_count(), 0);
-	CU_ASSERT_EQUAL(fake.arch_domains, 0);
-	CU_ASSERT_EQUAL(fake.arch_vcpus, 0);
-	CU_ASSERT_EQUAL(fake.p2m_pages, 0);
-	CU_ASSERT_FALSE(fake.irqs_off);
+	unit_reset_counted();
 }
 
 static struct domain *make_child(const char *name, uint32_t caps, uint32_t creator)
@@ -151,7 +137,7 @@ static void test_host_info(void)
 	CU_ASSERT_EQUAL(info.pad0, 0);
 	finish(none);
 	finish(mgr);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- lifecycle ------------------------------------------------------------------ */
@@ -185,7 +171,7 @@ static void test_destroy(void)
 	finish(ctl);
 	finish(mgr);
 	finish(none);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_pause_unpause(void)
@@ -219,7 +205,7 @@ static void test_pause_unpause(void)
 	finish(ctl);
 	finish(none);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_unpause_after_shutdown(void)
@@ -246,7 +232,7 @@ static void test_unpause_after_shutdown(void)
 	finish(ctl);
 	finish(off);
 	finish(susp);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_shutdown_checks(void)
@@ -279,7 +265,7 @@ static void test_shutdown_checks(void)
 	finish(ctl);
 	finish(none);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_shutdown_request(void)
@@ -302,7 +288,7 @@ static void test_shutdown_request(void)
 	CU_ASSERT_EQUAL(d->state, DOMAIN_PAUSED);
 	finish(ctl);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_shutdown_force(void)
@@ -339,7 +325,7 @@ static void test_shutdown_force(void)
 	finish(ctl);
 	finish_any(run);
 	finish(paused);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- information ------------------------------------------------------------------ */
@@ -379,7 +365,7 @@ static void test_info_checks(void)
 	CU_ASSERT_EQUAL(info.flags, KEEL_DOMINFO_F_PAUSED | KEEL_DOMINFO_F_BOOT);
 	finish(ctl);
 	finish(none);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void info_of(struct domain *caller, struct domain *d, struct keel_ctl_domain_info *info)
@@ -441,7 +427,7 @@ static void test_info_fields(void)
 	CU_ASSERT_EQUAL(info.cpu_time_ns, 5000);
 	finish(ctl);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void list_call(struct domain *caller, uint32_t start, uint32_t max, uint32_t pad0)
@@ -518,7 +504,7 @@ static void test_list(void)
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		finish(all[i]);
 	}
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- settings ---------------------------------------------------------------------- */
@@ -562,7 +548,7 @@ static void test_set_memory(void)
 	finish(ctl);
 	finish(none);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_set_caps(void)
@@ -607,7 +593,7 @@ static void test_set_caps(void)
 	finish(none);
 	finish(lim);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_set_sched(void)
@@ -639,7 +625,7 @@ static void test_set_sched(void)
 	finish(ctl);
 	finish(none);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_set_affinity(void)
@@ -681,7 +667,7 @@ static void test_set_affinity(void)
 	finish(ctl);
 	finish(none);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- the log ------------------------------------------------------------------------ */
@@ -729,7 +715,7 @@ static void test_log_read_checks(void)
 	CU_ASSERT_EQUAL(log_call(lg, &req), -KEEL_EINVAL);
 	finish(lg);
 	finish(ctl);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* The position after the last byte logged so far. */
@@ -791,7 +777,7 @@ static void test_log_read_stream(void)
 	CU_ASSERT_EQUAL(req.next_pos, req.oldest_pos + 256);
 	CU_ASSERT_EQUAL(req.pos, end);
 	finish(lg);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- rights across the calls ----------------------------------------------------- */
@@ -816,7 +802,7 @@ static void test_not_yet(void)
 	CU_ASSERT_EQUAL(ctl_hc_vcpu_get_context(mgr, id, 0, CTL_GPA), -KEEL_ENOSYS);
 	finish(none);
 	finish(mgr);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Every domid call: a CREATE holder controls its children and nothing else. */
@@ -853,7 +839,7 @@ static void test_creator_controls_children(void)
 	domain_put(kid);
 	finish(mgr);
 	finish(other);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_domain_state_virq(void)
@@ -880,7 +866,7 @@ static void test_domain_state_virq(void)
 	finish(ctl);
 	finish(mgr);
 	finish(other);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static CU_TestInfo tests[] = {

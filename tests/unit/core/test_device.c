@@ -29,23 +29,11 @@
 #define CTL_GPA		0x2000ull	/* a guest page for control structs */
 #define BACKEND_ALL	(KEEL_CAP_BACKEND_CONSOLE | KEEL_CAP_BACKEND_BLOCK | KEEL_CAP_BACKEND_NET)
 
-static uint64_t free_at_start;
 static uint8_t table[KEEL_DT_MAX_SIZE];
 
 static void setup(void)
 {
-	unit_reset();
-	free_at_start = page_alloc_free_count();
-}
-
-static void check_all_returned(void)
-{
-	CU_ASSERT_EQUAL(domain_count(), 0);
-	CU_ASSERT_EQUAL(page_alloc_free_count(), free_at_start);
-	CU_ASSERT_EQUAL(heap_page_count(), 0);
-	CU_ASSERT_EQUAL(fake.arch_domains, 0);
-	CU_ASSERT_EQUAL(fake.p2m_pages, 0);
-	CU_ASSERT_FALSE(fake.irqs_off);
+	unit_reset_counted();
 }
 
 static struct domain *make_child(const char *name, uint32_t caps, uint32_t creator)
@@ -248,7 +236,7 @@ static void test_empty_table_at_creation(void)
 	CU_ASSERT_EQUAL(device_nodes(), 0);
 	CU_ASSERT_EQUAL(generation(d), 0);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_setup_builds_both_tables(void)
@@ -280,7 +268,7 @@ static void test_setup_builds_both_tables(void)
 
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_device_page_header(void)
@@ -314,7 +302,7 @@ static void test_device_page_header(void)
 	device_page_put(pa2);
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_control_port_unbound_for_backend(void)
@@ -347,7 +335,7 @@ static void test_control_port_unbound_for_backend(void)
 	finish(third);
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_generation_and_virq(void)
@@ -391,7 +379,7 @@ static void test_generation_and_virq(void)
 
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_indexes(void)
@@ -434,7 +422,7 @@ static void test_indexes(void)
 	finish(front);
 	finish(back);
 	finish(driver2);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_setup_errors(void)
@@ -463,7 +451,7 @@ static void test_setup_errors(void)
 	CU_ASSERT_EQUAL(setup_dev(front, back, KEEL_IO_CLASS_NET, 1, NULL, NULL), 0);
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_out_of_ports(void)
@@ -489,7 +477,7 @@ static void test_out_of_ports(void)
 			-KEEL_EEXIST);
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* The largest table a domain can have still fits KEEL_DT_MAX_SIZE. */
@@ -517,7 +505,7 @@ static void test_device_limit(void)
 	finish(other);
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- reading the table ------------------------------------------------------ */
@@ -575,7 +563,7 @@ static void test_table_read(void)
 	}
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- device pages -------------------------------------------------------------- */
@@ -601,7 +589,7 @@ static void test_page_lookup_permissions(void)
 	finish(third);
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* A removed device's page lives on while mapped, and goes with the last mapping. */
@@ -632,7 +620,7 @@ static void test_page_outlives_device(void)
 	CU_ASSERT(page_alloc_free_count() > free_mapped);	/* page and record freed */
 	finish(front);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- destroying an end --------------------------------------------------------- */
@@ -672,7 +660,7 @@ static void test_destroy_frontend(void)
 
 	finish(other);
 	finish(back);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_destroy_backend(void)
@@ -712,7 +700,7 @@ static void test_destroy_backend(void)
 	device_page_put(pa);
 	CU_ASSERT_EQUAL(page_alloc_free_count(), free_mapped + 1);
 	finish(front);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Both ends die while a third domain still maps the page: nothing leaks. */
@@ -730,7 +718,7 @@ static void test_destroy_both_ends(void)
 	finish(back);
 	finish(front);
 	device_page_put(pa);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- control calls ------------------------------------------------------------- */
@@ -816,7 +804,7 @@ static void test_ctl_setup_rights(void)
 	finish(mgr2);
 	finish(mgr);
 	finish(ctl);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_ctl_remove_rights(void)
@@ -848,7 +836,7 @@ static void test_ctl_remove_rights(void)
 	finish(mgr2);
 	finish(mgr);
 	finish(ctl);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static CU_TestInfo tests[] = {

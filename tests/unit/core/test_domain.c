@@ -16,45 +16,17 @@
 
 #define MIB_PAGES(m)	((uint64_t)(m) << (20 - PAGE_SHIFT))
 
-static uint64_t free_at_start;
 
 static void setup(void)
 {
-	unit_reset();
-	free_at_start = page_alloc_free_count();
-}
-
-static void check_all_returned(void)
-{
-	CU_ASSERT_EQUAL(domain_count(), 0);
-	CU_ASSERT_EQUAL(page_alloc_free_count(), free_at_start);
-	CU_ASSERT_EQUAL(heap_page_count(), 0);
-	CU_ASSERT_EQUAL(fake.arch_domains, 0);
-	CU_ASSERT_EQUAL(fake.arch_vcpus, 0);
-	CU_ASSERT_EQUAL(fake.p2m_pages, 0);
-	CU_ASSERT_FALSE(fake.irqs_off);
-}
-
-static struct domain *make(const char *name, uint32_t vcpus, uint64_t max_pages)
-{
-	struct domain_params p = { .name = name, .vcpu_count = vcpus, .max_pages = max_pages };
-	struct domain *d = NULL;
-
-	CU_ASSERT_EQUAL_FATAL(domain_create(&p, &d), 0);
-	return d;
-}
-
-static void finish(struct domain *d)
-{
-	CU_ASSERT_EQUAL(domain_destroy(d), 0);
-	domain_put(d);
+	unit_reset_counted();
 }
 
 /* --- domains --------------------------------------------------------------- */
 
 static void test_create_and_destroy(void)
 {
-	struct domain *d = make("alpha", 3, MIB_PAGES(4));
+	struct domain *d = unit_domain("alpha", 3, MIB_PAGES(4));
 	struct domain *again;
 
 	CU_ASSERT(d->domid >= 1);
@@ -79,7 +51,7 @@ static void test_create_and_destroy(void)
 	CU_ASSERT_EQUAL(domain_destroy(d), -KEEL_EBUSY);
 	CU_ASSERT_EQUAL(fake.arch_domains, 1);		/* the caller still holds it */
 	domain_put(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_bad_parameters(void)
@@ -101,21 +73,21 @@ static void test_bad_parameters(void)
 	CU_ASSERT_EQUAL(domain_create(&p, &d), -KEEL_EINVAL);
 	p.vcpu_count = DOMAIN_MAX_VCPUS + 1;
 	CU_ASSERT_EQUAL(domain_create(&p, &d), -KEEL_EINVAL);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_names_unique_ids_never_reused(void)
 {
-	struct domain *a = make("same", 1, 1), *b;
+	struct domain *a = unit_domain("same", 1, 1), *b;
 	struct domain_params p = { .name = "same", .vcpu_count = 1, .max_pages = 1 };
 	uint32_t first = a->domid;
 
 	CU_ASSERT_EQUAL(domain_create(&p, &b), -KEEL_EEXIST);
-	finish(a);
-	b = make("same", 1, 1);		/* the name is free again */
+	unit_domain_end(a);
+	b = unit_domain("same", 1, 1);		/* the name is free again */
 	CU_ASSERT(b->domid > first);	/* the id is not */
-	finish(b);
-	check_all_returned();
+	unit_domain_end(b);
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_table_full(void)
@@ -127,7 +99,7 @@ static void test_table_full(void)
 
 	for (unsigned int i = 0; i < DOMAIN_SLOTS; i++) {
 		snprintf(name, sizeof(name), "d%u", i);
-		all[i] = make(name, 1, 1);
+		all[i] = unit_domain(name, 1, 1);
 	}
 	p.name = "one-too-many";
 	CU_ASSERT_EQUAL(domain_create(&p, &extra), -KEEL_ENOSPC);
@@ -139,9 +111,9 @@ static void test_table_full(void)
 		domain_put(d);
 	}
 	for (unsigned int i = 0; i < DOMAIN_SLOTS; i++) {
-		finish(all[i]);
+		unit_domain_end(all[i]);
 	}
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_arch_failures_leave_nothing(void)
@@ -154,12 +126,12 @@ static void test_arch_failures_leave_nothing(void)
 	fake.domain_create_fails = false;
 	fake.vcpu_create_fail_after = 2;	/* the third vCPU fails */
 	CU_ASSERT_EQUAL(domain_create(&p, &d), -KEEL_ENOMEM);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_lifecycle(void)
 {
-	struct domain *d = make("life", 1, 1);
+	struct domain *d = unit_domain("life", 1, 1);
 
 	CU_ASSERT_EQUAL(domain_pause(d), -KEEL_EBUSY);		/* already paused */
 	CU_ASSERT_EQUAL(domain_shutdown(d, 1), -KEEL_EBUSY);	/* not running */
@@ -172,8 +144,8 @@ static void test_lifecycle(void)
 	CU_ASSERT_EQUAL(d->state, DOMAIN_SHUTDOWN);
 	CU_ASSERT_EQUAL(d->shutdown_reason, 2);
 	CU_ASSERT_EQUAL(domain_unpause(d), -KEEL_EBUSY);
-	finish(d);
-	check_all_returned();
+	unit_domain_end(d);
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_list(void)
@@ -184,7 +156,7 @@ static void test_list(void)
 
 	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "l%d", i);
-		d[i] = make(name, 1, 1);
+		d[i] = unit_domain(name, 1, 1);
 	}
 	CU_ASSERT_EQUAL(domain_list(ids, 8), 5);
 	for (int i = 0; i < 5; i++) {
@@ -194,16 +166,16 @@ static void test_list(void)
 	CU_ASSERT_EQUAL(ids[0], d[0]->domid);
 	CU_ASSERT_EQUAL(ids[1], d[1]->domid);
 	for (int i = 0; i < 5; i++) {
-		finish(d[i]);
+		unit_domain_end(d[i]);
 	}
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- guest memory ------------------------------------------------------------ */
 
 static void test_populate_large_and_small(void)
 {
-	struct domain *d = make("mem", 1, MIB_PAGES(16));
+	struct domain *d = unit_domain("mem", 1, MIB_PAGES(16));
 	paddr_t pa, pa2;
 	uint32_t rights;
 
@@ -227,13 +199,13 @@ static void test_populate_large_and_small(void)
 	/* A short unaligned range: 4 KiB pages only. */
 	CU_ASSERT_EQUAL(guest_memory_populate(d, 3000, 100), 0);
 	CU_ASSERT_EQUAL(fake.p2m_large_sets, 3);
-	finish(d);
-	check_all_returned();
+	unit_domain_end(d);
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_populate_errors(void)
 {
-	struct domain *d = make("memerr", 1, 100);
+	struct domain *d = unit_domain("memerr", 1, 100);
 
 	CU_ASSERT_EQUAL(guest_memory_populate(d, 0, 0), -KEEL_EINVAL);
 	CU_ASSERT_EQUAL(guest_memory_populate(d, GUEST_GFN_LIMIT, 1), -KEEL_EINVAL);
@@ -245,13 +217,13 @@ static void test_populate_errors(void)
 	CU_ASSERT_EQUAL(guest_memory_populate(d, 100, 51), -KEEL_ENOMEM);	/* 50 left */
 	CU_ASSERT_EQUAL(guest_memory_populate(d, 100, 50), 0);
 	CU_ASSERT_EQUAL(d->mem.ram_pages, 100);
-	finish(d);
-	check_all_returned();
+	unit_domain_end(d);
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_populate_rolls_back(void)
 {
-	struct domain *d = make("rollback", 1, MIB_PAGES(16));
+	struct domain *d = unit_domain("rollback", 1, MIB_PAGES(16));
 	uint64_t before = page_alloc_free_count();
 
 	fake.p2m_set_fail_after = 5;	/* the 6th mirror fails */
@@ -262,13 +234,13 @@ static void test_populate_rolls_back(void)
 	CU_ASSERT_EQUAL(page_alloc_free_count(), before - d->mem.table_pages);
 	fake.p2m_set_fail_after = -1;
 	CU_ASSERT_EQUAL(guest_memory_populate(d, 0, 1024 + 20), 0);
-	finish(d);
-	check_all_returned();
+	unit_domain_end(d);
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_copies(void)
 {
-	struct domain *d = make("copy", 1, 64);
+	struct domain *d = unit_domain("copy", 1, 64);
 	uint8_t out[3 * 4096], in[3 * 4096];
 
 	CU_ASSERT_EQUAL(guest_memory_populate(d, 1, 3), 0);	/* GPA 0x1000-0x3fff */
@@ -295,14 +267,14 @@ static void test_copies(void)
 	CU_ASSERT_EQUAL(guest_copy_from(d, UINT64_MAX - 4, in, 16), -KEEL_EFAULT);
 	CU_ASSERT_EQUAL(guest_copy_from(d, GUEST_GFN_LIMIT << PAGE_SHIFT, in, 1), -KEEL_EFAULT);
 	CU_ASSERT_EQUAL(guest_copy_from(d, 0x5000, in, 0), 0);	/* empty is fine */
-	finish(d);
-	check_all_returned();
+	unit_domain_end(d);
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* A reference keeps memory alive after destroy; the last put frees it. */
 static void test_reference_outlives_destroy(void)
 {
-	struct domain *d = make("held", 2, 1024);
+	struct domain *d = unit_domain("held", 2, 1024);
 	struct domain *ref = domain_get(d->domid);
 	uint8_t b = 0x5a;
 
@@ -310,9 +282,9 @@ static void test_reference_outlives_destroy(void)
 	CU_ASSERT_EQUAL(domain_destroy(d), 0);
 	domain_put(d);
 	CU_ASSERT_EQUAL(guest_copy_to(ref, 0x100, &b, 1), 0);	/* still valid */
-	CU_ASSERT(page_alloc_free_count() < free_at_start);
+	CU_ASSERT(page_alloc_free_count() < unit_free_at_start);
 	domain_put(ref);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static CU_TestInfo tests[] = {

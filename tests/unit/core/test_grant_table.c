@@ -25,28 +25,15 @@
 #define DATA_GFN	8		/* granted pages start here */
 #define RW		(GUEST_READ | GUEST_WRITE)
 
-static uint64_t free_at_start;
 static uint64_t win;			/* first GFN of the map window */
 
 static void setup(void)
 {
 	uint64_t gpa, size;
 
-	unit_reset();
-	free_at_start = page_alloc_free_count();
+	unit_reset_counted();
 	arch_map_window(&gpa, &size);
 	win = gpa >> PAGE_SHIFT;
-}
-
-static void check_all_returned(void)
-{
-	CU_ASSERT_EQUAL(domain_count(), 0);
-	CU_ASSERT_EQUAL(page_alloc_free_count(), free_at_start);
-	CU_ASSERT_EQUAL(heap_page_count(), 0);
-	CU_ASSERT_EQUAL(fake.arch_domains, 0);
-	CU_ASSERT_EQUAL(fake.p2m_pages, 0);
-	CU_ASSERT_EQUAL(fake.p2m_errors, 0);
-	CU_ASSERT_FALSE(fake.irqs_off);
 }
 
 static struct domain *make_limits(const char *name, uint32_t frames, uint32_t maps)
@@ -246,7 +233,7 @@ static void test_setup_and_query(void)
 	CU_ASSERT_EQUAL(memory_hc_map_shared(d, KEEL_MAPSPACE_GRANT_TABLE, 0, win), 0);
 	CU_ASSERT_EQUAL(gnttab_hc_query(d, win << PAGE_SHIFT), -KEEL_EFAULT);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_limits(void)
@@ -263,7 +250,7 @@ static void test_limits(void)
 	CU_ASSERT_EQUAL(q.max_frames, GNTTAB_FRAMES_MAX);	/* cut to Keel's maximum */
 	finish(small);
 	finish(huge);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_setup_out_of_memory(void)
@@ -280,7 +267,7 @@ static void test_setup_out_of_memory(void)
 	CU_ASSERT_EQUAL(gnttab_hc_setup(d, 1), 1);		/* still one frame */
 	CU_ASSERT_EQUAL(gnttab_hc_setup(d, 3), 3);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- MAP and UNMAP ------------------------------------------------------------ */
@@ -320,7 +307,7 @@ static void test_map_and_unmap(void)
 	CU_ASSERT_EQUAL(unmap_el(m, win, handle), 0);
 	finish(m);
 	finish(g);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_map_read_only(void)
@@ -343,7 +330,7 @@ static void test_map_read_only(void)
 	CU_ASSERT_EQUAL(unmap_el(m, win + 1, h2), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_map_errors(void)
@@ -420,7 +407,7 @@ static void test_map_errors(void)
 	finish(m);
 	finish(other);
 	finish(empty);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_unmap_errors(void)
@@ -445,7 +432,7 @@ static void test_unmap_errors(void)
 	CU_ASSERT_EQUAL(unmap_el(m, win, h2), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_map_table_full(void)
@@ -466,7 +453,7 @@ static void test_map_table_full(void)
 	CU_ASSERT_EQUAL(status_of(g, 0), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_map_out_of_memory(void)
@@ -484,7 +471,7 @@ static void test_map_out_of_memory(void)
 	CU_ASSERT_EQUAL(unmap_el(m, win, h), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Act while Keel maps the placeholder: after its entry read, before the re-check. */
@@ -537,7 +524,7 @@ static void test_map_undone_when_revoked_meanwhile(void)
 	CU_ASSERT_EQUAL(unmap_el(m, win, h0), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- pins: granted pages cannot be released ------------------------------------ */
@@ -562,7 +549,7 @@ static void test_release_of_granted_page(void)
 	CU_ASSERT_EQUAL(guest_memory_release(g, DATA_GFN, 0), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- revoke ------------------------------------------------------------------------ */
@@ -583,7 +570,7 @@ static void test_cooperative_revoke(void)
 	CU_ASSERT_EQUAL(guest_memory_release(g, DATA_GFN, 0), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Forced revoke, with @m created before @g or after (both lock orders). */
@@ -641,7 +628,7 @@ static void forced_revoke(bool mapper_first)
 	CU_ASSERT_EQUAL(status_of(g, 1), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_forced_revoke_mapper_first(void)
@@ -672,7 +659,7 @@ static void test_revoke_resets_scribbled_status(void)
 	CU_ASSERT_EQUAL(unmap_el(m, win, h), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- destruction ------------------------------------------------------------------ */
@@ -705,7 +692,7 @@ static void destroy_granter(bool mapper_first)
 	CU_ASSERT_EQUAL(unmap_el(m, win + 1, h2), 0);
 	CU_ASSERT_PTR_NULL(seen(m, win, NULL));
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_destroy_granter_with_maps(void)
@@ -735,7 +722,7 @@ static void destroy_mapper(bool mapper_first)
 	CU_ASSERT_EQUAL(guest_memory_release(g, DATA_GFN, 0), 0);
 	CU_ASSERT_EQUAL(guest_memory_release(g, DATA_GFN + 1, 0), 0);
 	finish(g);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_destroy_mapper_with_maps(void)
@@ -759,7 +746,7 @@ static void test_destroy_mutual(void)
 	CU_ASSERT_EQUAL(status_of(b, 0), 0);
 	CU_ASSERT_PTR_NOT_NULL(seen(b, win, NULL));		/* its scratch page */
 	finish(b);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* A reference held by someone else delays the teardown; grants go with it. */
@@ -780,7 +767,7 @@ static void test_destroy_while_referenced(void)
 	CU_ASSERT_PTR_NOT_NULL(seen(m, win, NULL));
 	CU_ASSERT_EQUAL(unmap_el(m, win, h), 0);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- COPY ---------------------------------------------------------------------------- */
@@ -865,7 +852,7 @@ static void test_copy(void)
 	finish(g1);
 	finish(g2);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_copy_errors(void)
@@ -956,7 +943,7 @@ static void test_copy_errors(void)
 	finish(g);
 	finish(m);
 	finish(other);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- the batching rules ---------------------------------------------------------------- */
@@ -991,7 +978,7 @@ static void test_batch_errors(void)
 	CU_ASSERT_EQUAL(memory_hc_map_shared(d, KEEL_MAPSPACE_GRANT_TABLE, 0, win), 0);
 	CU_ASSERT_EQUAL(gnttab_hc_revoke(d, win << PAGE_SHIFT, 1), -KEEL_EFAULT);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_batch_elements(void)
@@ -1034,7 +1021,7 @@ static void test_batch_elements(void)
 	CU_ASSERT_EQUAL(status_of(g, 127), 0);
 	finish(g);
 	finish(m);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Keel stops early to bound the work of one call; the caller goes on. */
@@ -1074,7 +1061,7 @@ static void test_batch_stops_early(void)
 	CU_ASSERT_PTR_NOT_EQUAL(seen(m, win + 299, NULL), ram(g, DATA_GFN));
 	finish(m);		/* unmapping is the mapper's teardown's job now */
 	finish(g);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static CU_TestInfo tests[] = {

@@ -28,29 +28,16 @@
 #define BIG		1024		/* a 2 MiB aligned GFN above the small RAM */
 #define LARGE		512		/* pages in a 2 MiB extent */
 
-static uint64_t free_at_start;
 static uint64_t win, win_pages;		/* the map window, in GFNs */
 
 static void setup(void)
 {
 	uint64_t gpa, size;
 
-	unit_reset();
-	free_at_start = page_alloc_free_count();
+	unit_reset_counted();
 	arch_map_window(&gpa, &size);
 	win = gpa >> PAGE_SHIFT;
 	win_pages = size >> PAGE_SHIFT;
-}
-
-static void check_all_returned(void)
-{
-	CU_ASSERT_EQUAL(domain_count(), 0);
-	CU_ASSERT_EQUAL(page_alloc_free_count(), free_at_start);
-	CU_ASSERT_EQUAL(heap_page_count(), 0);
-	CU_ASSERT_EQUAL(fake.arch_domains, 0);
-	CU_ASSERT_EQUAL(fake.p2m_pages, 0);
-	CU_ASSERT_EQUAL(fake.p2m_errors, 0);
-	CU_ASSERT_FALSE(fake.irqs_off);
 }
 
 static struct domain *make_caps(const char *name, uint64_t max_pages, uint32_t caps)
@@ -172,7 +159,7 @@ static void test_populate(void)
 			0);
 	CU_ASSERT_EQUAL(POPULATE(d, GUEST_GFN_LIMIT - 1, KEEL_MEMORY_ORDER_4K), 0);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_populate_errors(void)
@@ -235,7 +222,7 @@ static void test_populate_errors(void)
 	release_pages();
 	finish(d);
 	finish(g);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- RELEASE ------------------------------------------------------------------- */
@@ -270,7 +257,7 @@ static void test_release(void)
 	CU_ASSERT_EQUAL(RELEASE(d, win, KEEL_MEMORY_ORDER_4K), -KEEL_ENOENT);	/* Keel's */
 	CU_ASSERT_EQUAL(d->mem.ram_pages, RAM_PAGES);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Releasing 4 KiB out of a 2 MiB page keeps the other 511, contents and all. */
@@ -309,7 +296,7 @@ static void test_release_splits_large_page(void)
 	CU_ASSERT_EQUAL(RELEASE(d, BIG, KEEL_MEMORY_ORDER_2M), 0);
 	CU_ASSERT_EQUAL(d->mem.ram_pages, RAM_PAGES);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_release_split_fails_cleanly(void)
@@ -331,7 +318,7 @@ static void test_release_split_fails_cleanly(void)
 	CU_ASSERT_EQUAL(guest_memory_kind(d, BIG + 3, NULL), GUEST_PAGE_RAM);
 	CU_ASSERT_EQUAL(RELEASE(d, BIG, KEEL_MEMORY_ORDER_2M), 0);	/* still one page */
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- pins ------------------------------------------------------------------------- */
@@ -371,7 +358,7 @@ static void test_pins(void)
 	guest_memory_unpin(d, BIG + 9);
 	CU_ASSERT_EQUAL(RELEASE(d, BIG + 9, KEEL_MEMORY_ORDER_4K), 0);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* Many pins, dropped in an order that moves entries around in the hash table. */
@@ -408,7 +395,7 @@ static void test_many_pins(void)
 	}
 	CU_ASSERT_EQUAL(d->mem.ram_pages, RAM_PAGES);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- batches --------------------------------------------------------------------- */
@@ -429,7 +416,7 @@ static void test_batch_errors(void)
 	CU_ASSERT_EQUAL(memory_hc_populate(d, win << PAGE_SHIFT, 1), -KEEL_EFAULT);
 	CU_ASSERT_EQUAL(d->mem.ram_pages, RAM_PAGES);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_batch_elements_and_early_stop(void)
@@ -489,7 +476,7 @@ static void test_batch_elements_and_early_stop(void)
 	CU_ASSERT_EQUAL(guest_memory_kind(ctl, 500, NULL), GUEST_PAGE_NONE);
 	finish(d);
 	finish(ctl);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- QUERY ------------------------------------------------------------------------- */
@@ -523,7 +510,7 @@ static void test_query(void)
 	CU_ASSERT_EQUAL(memory_hc_map_shared(d, KEEL_MAPSPACE_SHARED_INFO, 0, win), 0);
 	CU_ASSERT_EQUAL(memory_hc_query(d, win << PAGE_SHIFT), -KEEL_EFAULT);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* --- MAP_SHARED -------------------------------------------------------------------- */
@@ -555,7 +542,7 @@ static void test_map_shared_info(void)
 	CU_ASSERT_EQUAL(POPULATE(d, 9, 0), -KEEL_EBUSY);
 	CU_ASSERT_EQUAL(RELEASE(d, 9, 0), -KEEL_ENOENT);
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_map_shared_errors(void)
@@ -591,7 +578,7 @@ static void test_map_shared_errors(void)
 			-KEEL_ENOMEM);
 	release_pages();
 	finish(d);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_map_grant_frames(void)
@@ -615,7 +602,7 @@ static void test_map_grant_frames(void)
 	CU_ASSERT_PTR_NULL(seen(d, win + 1, NULL));
 	CU_ASSERT_PTR_EQUAL(seen(d, win + 3, NULL), keel_page(f1));
 	finish(d);		/* the frames leave the p2m before they are freed */
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static void test_map_device_pages(void)
@@ -657,7 +644,7 @@ static void test_map_device_pages(void)
 	finish(front);
 	CU_ASSERT(page_alloc_free_count() > free_before);
 	finish(third);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 /* A domain holding every kind of page is torn down completely. */
@@ -686,7 +673,7 @@ static void test_release_all_kinds(void)
 	finish(m);
 	CU_ASSERT_EQUAL(e->status, 0);
 	finish(g);
-	check_all_returned();
+	UNIT_CHECK_ALL_RETURNED();
 }
 
 static CU_TestInfo tests[] = {

@@ -10,6 +10,7 @@
 #include <public/keel/errno.h>
 #include <keel/string.h>
 #include <x86/percpu.h>
+#include <x86/svm.h>
 #include <x86/svm_domain.h>
 
 int arch_domain_create(struct domain *d)
@@ -85,6 +86,11 @@ int arch_p2m_set(struct domain *d, uint64_t gfn, paddr_t pa, unsigned int order,
 {
 	return npt_map(&svm_domain(d)->npt, gfn << PAGE_SHIFT, pa, order, npt_rights(rights))
 		       ? 0 : -KEEL_ENOMEM;
+}
+
+unsigned int arch_p2m_max_order(void)
+{
+	return svm_features.npt_1g ? NPT_HUGE_ORDER : NPT_LARGE_ORDER;
 }
 
 void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order)

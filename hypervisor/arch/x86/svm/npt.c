@@ -3,8 +3,8 @@
  * svm/npt.c - builds and tears down nested page tables (4-level, 4 KiB).
  *
  * Nested walks are user-mode accesses, so every entry carries the U bit.
- * Leaves are 4 KiB, or 2 MiB (PS at level 1) where the core's p2m maps an
- * aligned 2 MiB chunk.
+ * Leaves are 4 KiB, 2 MiB (PS at level 1) or 1 GiB (PS at level 2), as the
+ * core's p2m maps aligned chunks of those sizes.
  */
 #include <arch/arch.h>
 #include <keel/page_alloc.h>
@@ -27,9 +27,9 @@ bool npt_init(struct npt *npt)
 }
 
 /*
- * The entry for @gpa at @depth (0: 4 KiB leaf, 1: 2 MiB leaf); tables are
- * created (and counted) if @created. NULL if a table is missing or a 2 MiB
- * leaf is in the way.
+ * The entry for @gpa at @depth (0: 4 KiB, 1: 2 MiB, 2: 1 GiB leaf); tables
+ * are created (and counted) if @created. NULL if a table is missing or a
+ * large leaf is in the way.
  */
 static uint64_t *entry_at(paddr_t root, uint64_t gpa, int depth, uint64_t *created)
 {
@@ -59,11 +59,11 @@ bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int order,
 {
 	uint64_t size = PAGE_SIZE << order, *e;
 
-	if ((order != 0 && order != NPT_LARGE_ORDER) || gpa >= GPA_LIMIT ||
-	    (gpa & (size - 1)) || (hpa & (size - 1))) {
+	if ((order != 0 && order != NPT_LARGE_ORDER && order != NPT_HUGE_ORDER) ||
+	    gpa >= GPA_LIMIT || (gpa & (size - 1)) || (hpa & (size - 1))) {
 		return false;
 	}
-	e = entry_at(npt->root, gpa, order ? 1 : 0, &npt->table_pages);
+	e = entry_at(npt->root, gpa, (int)order / 9, &npt->table_pages);
 	if (!e || (order && (*e & PTE_P))) {
 		return false;	/* never drop a table that hangs below */
 	}
@@ -74,7 +74,7 @@ bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int order,
 
 void npt_unmap(struct npt *npt, uint64_t gpa, unsigned int order)
 {
-	uint64_t *e = entry_at(npt->root, gpa, order ? 1 : 0, NULL);
+	uint64_t *e = entry_at(npt->root, gpa, (int)order / 9, NULL);
 
 	if (e) {
 		*e = 0;
@@ -87,7 +87,7 @@ static void free_level(paddr_t table, int level)
 
 	if (level > 0) {
 		for (unsigned int i = 0; i < ENTRIES; i++) {
-			/* Recurse into tables only; a 2 MiB leaf is guest memory. */
+			/* Recurse into tables only; a large leaf is guest memory. */
 			if ((t[i] & PTE_P) && !(t[i] & PTE_PS)) {
 				free_level(t[i] & PTE_ADDR, level - 1);
 			}

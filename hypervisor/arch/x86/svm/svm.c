@@ -20,10 +20,13 @@ void svm_detect(void)
 	if (cpuid(0x80000000u, 0).eax < CPUID_SVM) {
 		return;
 	}
-	f->svm = cpuid(CPUID_EXT_FEATURES, 0).ecx & (1u << 2);
+	r = cpuid(CPUID_EXT_FEATURES, 0);
+	f->svm = r.ecx & (1u << 2);
 	if (!f->svm) {
 		return;
 	}
+	/* Nested tables take 1 GiB leaves wherever host tables do (APM 15.25.1). */
+	f->npt_1g = r.edx & (1u << 26);
 	r = cpuid(CPUID_SVM, 0);
 	f->asid_count = r.ebx;
 	f->npt = r.edx & (1u << 0);

@@ -14,13 +14,15 @@ struct npt {
 #define NPT_WRITE	(1u << 1)
 #define NPT_EXEC	(1u << 2)
 #define NPT_LARGE_ORDER	9	/* 2 MiB leaves */
+#define NPT_HUGE_ORDER	18	/* 1 GiB leaves, where the CPU has them */
 
 bool npt_init(struct npt *npt);
 
 /*
- * Map 2^@order pages (order 0: 4 KiB, NPT_LARGE_ORDER: 2 MiB) at @gpa to
- * @hpa, both aligned to that size. False if out of memory, misaligned,
- * @gpa is too high, or a 2 MiB leaf would replace a table.
+ * Map 2^@order pages (order 0: 4 KiB, NPT_LARGE_ORDER: 2 MiB,
+ * NPT_HUGE_ORDER: 1 GiB) at @gpa to @hpa, both aligned to that size. False
+ * if out of memory, misaligned, @gpa is too high, or a large leaf would
+ * replace a table or sit below one.
  */
 bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int order,
 	     unsigned int rights);

@@ -7,6 +7,7 @@
 
 struct svm_features {
 	bool svm, npt, nrip_save, decode_assists, vmcb_clean, tsc_scale, avic;
+	bool npt_1g;		/* 1 GiB nested leaves (the CPU's 1 GiB pages) */
 	bool disabled_by_firmware;
 	uint32_t asid_count;
 };
