@@ -239,11 +239,17 @@ static void deliver(struct evtchn_domain *d, uint32_t port, uint32_t vcpu)
 	if (__atomic_fetch_or(pending_word(d, port), bit, __ATOMIC_SEQ_CST) & bit) {
 		return;
 	}
+	/*
+	 * Pollers wait for the pending bit alone, masked or not
+	 * (KEEL_HC_SCHED_POLL). notify() is no substitute for an unmasked
+	 * port: it kicks only the vCPU the port is bound to, and only when
+	 * that vCPU's upcall_pending goes 0 -> 1, so a poller on another
+	 * vCPU, or one that left upcall_pending at 1, would sleep on.
+	 */
+	if (d->env->port_raised) {
+		d->env->port_raised(d, port);
+	}
 	if (port_is_masked(d, port)) {
-		/* Pollers wait for masked ports too (KEEL_HC_SCHED_POLL). */
-		if (d->env->port_raised) {
-			d->env->port_raised(d, port);
-		}
 		return;
 	}
 	notify(d, vcpu, port / 64);

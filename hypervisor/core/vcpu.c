@@ -23,7 +23,8 @@
 struct vcpu_state {
 	struct spinlock lock;		/* guards what is marked [l] */
 	struct vcpu *vcpu;		/* (c) */
-	bool online;			/* [l] in the scheduler */
+	bool online;			/* [o] in the scheduler */
+	bool starting;			/* [o] VCPU_UP is loading a context into it */
 	uint64_t info_gpa;		/* [l] registered keel_vcpu_info, or 0 */
 	struct keel_vcpu_info *info;	/* [l] Keel's view of it */
 	int last_cpu;			/* CPU its time info was written on */
@@ -36,6 +37,18 @@ struct vcpu_state {
 	bool polling;			/* (atomic) waiting in SCHED_POLL */
 	bool poll_timed_out;		/* (atomic) */
 };
+/* [o] online_lock */
+
+/*
+ * Serialises online changes, in every domain. VCPU_DOWN counts the online
+ * vCPUs and takes one offline in one step, so two vCPUs taking each other
+ * down at once cannot both succeed and leave none running; and a vCPU's
+ * online flag changes together with its scheduler state, so a VCPU_UP
+ * racing a VCPU_DOWN cannot leave it marked online but off the scheduler.
+ * UP and DOWN are rare: one lock for all domains is enough. Taken before
+ * the scheduler's locks.
+ */
+static struct spinlock online_lock = SPINLOCK_INIT;
 
 static uint64_t now_ns(void)
 {
@@ -102,20 +115,27 @@ void vcpu_state_destroy(struct vcpu *v)
 	v->state = NULL;
 }
 
+/* @pre online_lock held, @v offline and not starting. */
+static int go_online(struct vcpu *v)
+{
+	int rc = sched_add(&v->sched, now_ns());
+
+	if (rc == 0) {
+		WRITE_ONCE(v->state->online, true);
+	}
+	return rc;
+}
+
 int vcpu_online(struct vcpu *v)
 {
 	struct vcpu_state *s = v->state;
-	unsigned long flags = spin_lock_irqsave(&s->lock);
+	unsigned long flags = spin_lock_irqsave(&online_lock);
 	int rc = -KEEL_EBUSY;
 
-	if (!s->online) {
-		s->online = true;
-		rc = 0;
+	if (!s->online && !s->starting) {
+		rc = go_online(v);
 	}
-	spin_unlock_irqrestore(&s->lock, flags);
-	if (rc == 0) {
-		rc = sched_add(&v->sched, now_ns());
-	}
+	spin_unlock_irqrestore(&online_lock, flags);
 	return rc;
 }
 
@@ -126,8 +146,13 @@ bool vcpu_is_online(struct vcpu *v)
 
 void vcpu_upcall_kick(struct vcpu *v)
 {
-	wake(v);
+	/*
+	 * Interrupt first, then wake: woken the other way round, @v could
+	 * enter its guest before the upcall is marked for injection, leave
+	 * its HLT and run on with the interrupt arriving only later.
+	 */
 	arch_vcpu_notify(v);
+	wake(v);
 }
 
 void vcpu_port_raised(struct domain *d, uint32_t port)
@@ -354,28 +379,47 @@ long vcpu_hc_register_info(struct vcpu *v, uint32_t target, uint64_t gpa)
 long vcpu_hc_up(struct vcpu *v, uint32_t target, uint64_t context_gpa)
 {
 	struct domain *d = v->domain;
+	struct vcpu_state *s;
+	unsigned long flags;
 	struct vcpu *t;
-	int rc;
+	long rc = 0;
 
 	if (target >= d->vcpu_count) {
 		return -KEEL_EINVAL;
 	}
 	t = d->vcpus[target];
-	if (vcpu_is_online(t)) {
-		return -KEEL_EBUSY;
-	}
-	if (context_gpa == 0) {
-		if (!READ_ONCE(t->state->ever_ran)) {
-			return -KEEL_EINVAL;	/* nothing to resume */
-		}
+	s = t->state;
+	flags = spin_lock_irqsave(&online_lock);
+	if (s->online || s->starting) {
+		rc = -KEEL_EBUSY;
+	} else if (context_gpa == 0) {
+		/* Resume: its registers are still where it stopped. */
+		rc = READ_ONCE(s->ever_ran) ? go_online(t) : -KEEL_EINVAL;
 	} else {
-		rc = arch_vcpu_load_context(t, context_gpa);
-		if (rc != 0) {
-			return rc;
-		}
+		s->starting = true;	/* ours: another UP gets EBUSY meanwhile */
 	}
-	rc = vcpu_online(t);
-	return rc == 0 ? 0 : -KEEL_EBUSY;
+	spin_unlock_irqrestore(&online_lock, flags);
+	if (rc != 0 || context_gpa == 0) {
+		return rc;
+	}
+	/*
+	 * A vCPU just taken down may still be in guest mode or in its exit
+	 * handler on its last CPU, which writes its registers back when it
+	 * leaves; a context loaded before that would be overwritten and the
+	 * vCPU would go on where it was. That CPU was kicked when the vCPU
+	 * went down, so this wait is short.
+	 */
+	while (sched_entity_on_cpu(&t->sched)) {
+		arch_cpu_relax();
+	}
+	rc = arch_vcpu_load_context(t, context_gpa);
+	flags = spin_lock_irqsave(&online_lock);
+	s->starting = false;
+	if (rc == 0) {
+		rc = go_online(t);
+	}
+	spin_unlock_irqrestore(&online_lock, flags);
+	return rc;
 }
 
 long vcpu_hc_down(struct vcpu *v, uint32_t target)
@@ -384,30 +428,29 @@ long vcpu_hc_down(struct vcpu *v, uint32_t target)
 	struct vcpu_state *s;
 	unsigned int online = 0;
 	unsigned long flags;
-	bool was_online;
+	long rc = 0;
 
 	if (target >= d->vcpu_count) {
 		return -KEEL_EINVAL;
 	}
-	for (uint32_t i = 0; i < d->vcpu_count; i++) {
-		online += vcpu_is_online(d->vcpus[i]);
-	}
 	s = d->vcpus[target]->state;
-	flags = spin_lock_irqsave(&s->lock);
-	was_online = s->online;
-	if (was_online && online > 1) {
-		s->online = false;
+	flags = spin_lock_irqsave(&online_lock);
+	for (uint32_t i = 0; i < d->vcpu_count; i++) {
+		online += d->vcpus[i]->state->online;
 	}
-	spin_unlock_irqrestore(&s->lock, flags);
-	if (!was_online || online <= 1) {
-		return -KEEL_EBUSY;
+	if (!s->online || online <= 1) {
+		rc = -KEEL_EBUSY;
+	} else {
+		/*
+		 * Off the scheduler; it keeps its registers. The calling vCPU
+		 * stops right after this call, which returns 0 when it is
+		 * brought up again.
+		 */
+		WRITE_ONCE(s->online, false);
+		sched_remove(&d->vcpus[target]->sched, now_ns());
 	}
-	/*
-	 * Off the scheduler; it keeps its registers. The calling vCPU stops
-	 * right after this call, which returns 0 when it is brought up again.
-	 */
-	sched_remove(&d->vcpus[target]->sched, now_ns());
-	return 0;
+	spin_unlock_irqrestore(&online_lock, flags);
+	return rc;
 }
 
 long vcpu_hc_info(struct vcpu *v, uint64_t gpa)
@@ -428,7 +471,7 @@ long vcpu_hc_info(struct vcpu *v, uint64_t gpa)
 	s = d->vcpus[st.vcpu]->state;
 	sched_entity_runstate(&d->vcpus[st.vcpu]->sched, &rs);
 	flags = spin_lock_irqsave(&s->lock);
-	st.flags = (s->online ? KEEL_VCPU_F_ONLINE : 0) |
+	st.flags = (READ_ONCE(s->online) ? KEEL_VCPU_F_ONLINE : 0) |
 		   (s->info ? KEEL_VCPU_F_INFO_REGISTERED : 0);
 	st.info_gpa = s->info_gpa;
 	spin_unlock_irqrestore(&s->lock, flags);

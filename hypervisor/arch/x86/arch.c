@@ -224,6 +224,13 @@ void arch_setup(const struct boot_info *bi)
 		log_info("LAPIC timer: one-shot 10 ms fired after %llu us",
 			 (unsigned long long)(after / 1000u));
 	}
+	/*
+	 * The boot CPU is up as the secondaries are once they set this
+	 * (cpu/smp.c). Without it arch_cpu_kick(0) sent nothing, so a vCPU
+	 * in guest mode on CPU 0 ran on until its slice ended after being
+	 * taken down or preempted, and an idle CPU 0 slept through wake-ups.
+	 */
+	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
 }
 
 static void ipi_echo(void *arg)

@@ -57,9 +57,9 @@ struct evtchn_env {
 	void (*kick_vcpu)(struct evtchn_domain *d, uint32_t vcpu);
 
 	/*
-	 * Optional: the pending bit of masked @port went from 0 to 1 (no kick
-	 * happens for it). For vCPUs waiting in KEEL_HC_SCHED_POLL, which
-	 * ignores the mask. Same context and rules as kick_vcpu.
+	 * Optional: the pending bit of @port went from 0 to 1, masked or
+	 * not. For vCPUs waiting in KEEL_HC_SCHED_POLL, which ignores the
+	 * mask and may wait on any vCPU. Same context and rules as kick_vcpu.
 	 */
 	void (*port_raised)(struct evtchn_domain *d, uint32_t port);
 

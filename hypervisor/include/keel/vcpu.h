@@ -45,12 +45,13 @@ bool vcpu_is_online(struct vcpu *v);
  */
 void vcpu_upcall_kick(struct vcpu *v);
 
-/* A masked port of @d became pending: wake vCPUs polling for it. */
+/* A port of @d became pending: wake vCPUs polling for it. */
 void vcpu_port_raised(struct domain *d, uint32_t port);
 
 /*
  * HLT from the guest: true if it completes now (an upcall is pending or the
- * single-shot timer fired since it was armed), false if @v now waits.
+ * single-shot timer fired since it was armed), false if @v now waits. The
+ * arch moves past the HLT either way: it completes when @v is woken.
  */
 bool vcpu_halt(struct vcpu *v);
 

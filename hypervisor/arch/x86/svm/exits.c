@@ -79,6 +79,13 @@ static bool skip(struct vcpu *v)
 	size_t got;
 	int len;
 
+	/*
+	 * An STI or MOV SS shadow covers only the instruction completed
+	 * here. Left set, VMRUN would hold interrupts off for the next one
+	 * as well: after `sti; hlt` an upcall pending at the HLT would then
+	 * miss the `cli` that usually follows, every time round the loop.
+	 */
+	sv->vmcb->control.interrupt_shadow &= ~1ull;
 	if (svm_features.nrip_save) {
 		s->rip = sv->vmcb->control.next_rip;
 		return true;
@@ -414,9 +421,16 @@ void svm_handle_exit(struct vcpu *v)
 		handle_msr(v, sv);
 		break;
 	case VMEXIT_HLT:
-		if (vcpu_halt(v)) {
-			skip(v);
-		}
+		/*
+		 * HLT completes when the vCPU wakes, as on hardware: RIP moves
+		 * past it also when the vCPU has to wait first. Executed again
+		 * after the wake-up with IF = 1 (and no STI right before it),
+		 * the HLT would lose that wake-up: the upcall injected on
+		 * re-entry is taken first, its handler clears upcall_pending
+		 * and returns to the HLT, which waits for the next event.
+		 */
+		vcpu_halt(v);
+		skip(v);
 		break;
 	case VMEXIT_IOIO:
 		handle_io(v, sv);

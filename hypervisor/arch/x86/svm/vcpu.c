@@ -346,28 +346,40 @@ DR_ACCESS(1)
 DR_ACCESS(2)
 DR_ACCESS(3)
 
+/* Put the FPU and DR0-3 of the vCPU loaded on this CPU back into its svm_vcpu. */
+static void save_extended_state(struct percpu *cpu)
+{
+	struct vcpu *owner = cpu->fpu_owner;
+	struct svm_vcpu *o;
+
+	if (!owner) {
+		return;
+	}
+	o = svm_vcpu(owner);
+	fxsave(o->fpu);
+	o->dr[0] = read_dr0();
+	o->dr[1] = read_dr1();
+	o->dr[2] = read_dr2();
+	o->dr[3] = read_dr3();
+	cpu->fpu_owner = NULL;
+}
+
 /*
- * Load @v's FPU, DR0-3 and TSC_AUX if another vCPU's are loaded on this
- * CPU. Keel itself never uses them, so they are only switched between
- * guests (lazily, on the first entry of a different vCPU).
+ * Load @v's FPU, DR0-3 and TSC_AUX unless they are loaded here already.
+ * Keel itself never uses them, so they stay in the registers for all of
+ * one run of @v on this CPU; arch_vcpu_run() saves them when @v leaves.
+ * They cannot stay loaded longer: @v may next run on another CPU, which
+ * would load a stale copy while this CPU later saved its registers over
+ * newer state (or skipped loading a reset state after VCPU_UP).
  */
 static void switch_extended_state(struct percpu *cpu, struct vcpu *v)
 {
 	struct svm_vcpu *sv = svm_vcpu(v);
-	struct vcpu *owner = cpu->fpu_owner;
 
-	if (owner == v) {
+	if (cpu->fpu_owner == v) {
 		return;
 	}
-	if (owner) {
-		struct svm_vcpu *o = svm_vcpu(owner);
-
-		fxsave(o->fpu);
-		o->dr[0] = read_dr0();
-		o->dr[1] = read_dr1();
-		o->dr[2] = read_dr2();
-		o->dr[3] = read_dr3();
-	}
+	save_extended_state(cpu);	/* none: every run saves when it ends */
 	fxrstor(sv->fpu);
 	write_dr0(sv->dr[0]);
 	write_dr1(sv->dr[1]);
@@ -502,5 +514,7 @@ void arch_vcpu_run(struct vcpu *v)
 		sti();	/* the host takes the interrupt that made the guest exit, if any */
 		svm_handle_exit(v);
 	}
+	/* Before the scheduler lets another CPU run @v (or VCPU_UP reset it). */
+	save_extended_state(cpu);
 	__atomic_store_n(&sv->running_cpu, -1, __ATOMIC_SEQ_CST);
 }

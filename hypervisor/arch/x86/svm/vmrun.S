@@ -56,14 +56,19 @@ svm_vmrun:
 	movq	GPR_R15(%rdi), %r15
 	movq	GPR_RDI(%rdi), %rdi
 
-	movq	(%rsp), %rax		/* guest VMCB */
-	vmload
 	/*
 	 * With GIF clear, STI lets no interrupt in here, but VMRUN records
 	 * the host's IF as set: a host interrupt arriving in guest mode then
 	 * makes the guest exit (the INTR intercept) instead of waiting for it.
+	 * STI comes before VMLOAD rather than right before VMRUN so that VMRUN
+	 * is not in STI's one-instruction shadow: QEMU's TCG carries that
+	 * shadow into the guest, whose first instruction then runs with
+	 * interrupts held off. When that instruction is the `cli` after a
+	 * completed HLT, a pending upcall is never taken.
 	 */
 	sti
+	movq	(%rsp), %rax		/* guest VMCB */
+	vmload
 	vmrun
 	cli
 	vmsave
