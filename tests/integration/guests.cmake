@@ -9,7 +9,8 @@
 # line, and every SUCCESS line a run must produce is named with --expect-line, so a kernel that
 # stops early fails as well.
 set(GUESTS ${CMAKE_BINARY_DIR}/tests)
-foreach(cfg insn hcall pingpong isolation crash share eight bigmem)
+foreach(cfg insn hcall pingpong isolation crash share eight bigmem smp reference ref-console
+        ref-block ref-net)
     keel_config(${cfg})
 endforeach()
 
@@ -87,6 +88,16 @@ keel_qemu_test(guest-share 240 --smp 2 ${GUEST_BOOT}
     --expect-line "keeltest: spin-light: SUCCESS share [0-9.]+% \\(expected 33 \\+- 8\\)"
     --expect-line "keeltest: spin-heavy: SUCCESS share [0-9.]+% \\(expected 67 \\+- 8\\)")
 
+# Two domains each start their vCPU 1 and drive it: 'spread' on both CPUs, 'pinned' on CPU 0.
+set(SMP)
+foreach(dom spread pinned)
+    foreach(grp errors start concurrent ipi updown)
+        list(APPEND SMP --expect-line "keeltest: smp-${grp}-${dom}: SUCCESS [0-9]+ checks")
+    endforeach()
+endforeach()
+keel_qemu_test(guest-smp 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/smp.elf --module ${CONFIGS}/smp/config.dtb ${GUEST_CLEAN} ${SMP})
+
 # Eight domains at once on two CPUs.
 set(EIGHT)
 foreach(i RANGE 1 8)
@@ -102,3 +113,78 @@ keel_qemu_test(guest-bigmem 300 --smp 1 --mem 3G ${GUEST_BOOT}
     --module ${GUESTS}/bigmem.elf --module ${CONFIGS}/bigmem/config.dtb ${GUEST_CLEAN}
     --expect-line "domain [0-9]+ 'bigmem': 2052 MiB of RAM in 1 x 1 GiB, [0-9]+ x 2 MiB, [0-9]+ x 4 KiB pages"
     --expect-line "keeltest: bigmem-1g: SUCCESS [0-9]+ checks")
+
+# The pvdrivers reference port (guest-support/reference) on both ends of a device: each domain
+# starts pvdrivers, checks its shim, opens the device with the echo test class, exchanges 1000
+# checked requests, closes, stops pvdrivers with nothing leaked; then all of it again (round 2,
+# groups ending in -2), and powers off.
+set(REFERENCE)
+foreach(role front back)
+    list(APPEND REFERENCE --expect-line "keeltest: reference-shim-${role}: SUCCESS [0-9]+ checks")
+    foreach(grp start io stop)
+        foreach(round "" "-2")
+            list(APPEND REFERENCE
+                --expect-line "keeltest: reference-${grp}-${role}${round}: SUCCESS [0-9]+ checks")
+        endforeach()
+    endforeach()
+endforeach()
+keel_qemu_test(reference-smoke 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/reference.elf --module ${CONFIGS}/reference/config.dtb ${GUEST_CLEAN}
+    --reject-line "(error|warning): kpv: " ${REFERENCE}
+    --expect-line "KEEL-VERDICT: SUCCESS every domain ended and every page came back")
+
+# The PV console on the reference port (tests/configs/ref-console.dts): two frontends write lines
+# and a 4320-byte burst (more than the frontend's 4 KiB FIFO) through their PV consoles; the
+# backend prints each line on its hypervisor console behind "[d<frontend> <label>] ", so they
+# reach Keel's serial console; it sends each frontend a line, which comes back (an echo).
+set(REF_CONSOLE)
+foreach(role conback confront)
+    list(APPEND REF_CONSOLE
+        --expect-line "keeltest: reference-console-${role}: SUCCESS [0-9]+ checks")
+endforeach()
+foreach(fe 1 2)
+    set(via "^\\[d[0-9]+ con-back\\] \\[d[0-9]+ con${fe}\\] ")
+    list(APPEND REF_CONSOLE
+        --expect-line "${via}hello from domain [0-9]+ over the PV console$"
+        --expect-line "${via}terminal 100x40$"
+        --expect-line "${via}burst 60/60 [a-z]+$"
+        --expect-line "${via}burst done: 60 lines, 4320 bytes, [0-9]+ waits for room$"
+        --expect-line "${via}ping d[0-9]+$"
+        --expect-line "${via}bye$"
+        --expect-line "\\[d[0-9]+ con-front${fe}\\] keeltest: reference-console-confront: SUCCESS")
+endforeach()
+keel_qemu_test(reference-console 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/reference.elf --module ${CONFIGS}/ref-console/config.dtb ${GUEST_CLEAN}
+    --reject-line "(error|warning): kpv: " --reject-line "bytes suppressed" ${REF_CONSOLE}
+    --expect-line "KEEL-VERDICT: SUCCESS every domain ended and every page came back")
+
+# The PV block device on the reference port (tests/configs/ref-block.dts): a RAM disk served to a
+# frontend that zeroes it, writes patterns at several sizes (direct, indirect, FUA, 32 at once on
+# two queues), flushes, reads all back and checks it, and tries discard, write-zeroes and a request
+# beyond the end; two rounds in each domain.
+set(REF_BLOCK)
+foreach(role blkback blkfront)
+    foreach(round "" "-2")
+        list(APPEND REF_BLOCK
+            --expect-line "keeltest: reference-block-${role}${round}: SUCCESS [0-9]+ checks"
+            --expect-line "keeltest: reference-stop-${role}${round}: SUCCESS [0-9]+ checks")
+    endforeach()
+endforeach()
+keel_qemu_test(reference-block 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/reference.elf --module ${CONFIGS}/ref-block/config.dtb ${GUEST_CLEAN}
+    --reject-line "(error|warning): kpv: " ${REF_BLOCK}
+    --expect-line "KEEL-VERDICT: SUCCESS every domain ended and every page came back")
+
+# The PV network on the reference port (tests/configs/ref-net.dts): a switch domain serves a net
+# device to each of two frontends, a netback each joined by the learning switch; ping finds pong by
+# broadcast, then 300 frames of 60..1514 bytes in 1..4 fragments go each way, every one checked.
+set(REF_NET)
+foreach(role netsw netping netpong)
+    list(APPEND REF_NET
+        --expect-line "keeltest: reference-net-${role}: SUCCESS [0-9]+ checks"
+        --expect-line "keeltest: reference-stop-${role}: SUCCESS [0-9]+ checks")
+endforeach()
+keel_qemu_test(reference-net 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/reference.elf --module ${CONFIGS}/ref-net/config.dtb ${GUEST_CLEAN}
+    --reject-line "(error|warning): kpv" ${REF_NET}
+    --expect-line "KEEL-VERDICT: SUCCESS every domain ended and every page came back")

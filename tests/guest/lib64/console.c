@@ -10,7 +10,6 @@ static char early[8192];
 static size_t early_len;
 static bool console_ready;
 
-void kt_console_identified(void);
 void kt_early_puts(const char *s);
 
 void kt_early_puts(const char *s)

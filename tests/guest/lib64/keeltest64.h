@@ -58,6 +58,15 @@ extern const char test_name[];
 void test_main(void);
 /* Optional: runs after the hypercall page is installed and before KEEL_HC_IDENTIFY. */
 void test_pre_identify(void) __attribute__((weak));
+/*
+ * Optional: a kernel that does the rest of the start of day itself (the
+ * pvdrivers reference port, guest-support/reference: kpv_start() identifies,
+ * maps the shared info page and registers vCPU info) defines this as true.
+ * test_main() then runs right after the hypercall page is installed, and
+ * console output stays buffered until it calls kt_console_identified().
+ */
+extern const bool kt_own_start_of_day __attribute__((weak));
+void kt_console_identified(void);
 
 /* Results. */
 enum keeltest_result {
@@ -328,6 +337,7 @@ void kt_insn_exec(void (*fn)(struct kt_insn_run *), struct kt_insn_run *run);
 
 /* Time (after kt_register_vcpu_info; docs/abi/hypercalls.md "Domain system time"). */
 uint64_t kt_now_ns(void);
+uint64_t kt_time_ns(const volatile struct keel_vcpu_time_info *t);
 uint64_t kt_tsc_to_ns(uint64_t ticks);
 void kt_runstate(struct keel_vcpu_runstate *out);
 uint64_t kt_running_ns(void);
@@ -357,6 +367,11 @@ void kt_lapic_eoi(void);
 
 typedef void (*kt_port_handler)(uint32_t port, void *ctx);
 unsigned int kt_evtchn_scan(uint32_t vcpu, kt_port_handler fn, void *ctx);
+/*
+ * Point IDT entry @vector (not 0..31 or KT_UPCALL_VECTOR, the runtime's) at
+ * an assembly stub that ends in iretq: a 64-bit interrupt gate, DPL 0.
+ */
+void kt_idt_set(unsigned int vector, void (*handler)(void));
 /* The handler the KT_UPCALL_VECTOR interrupt scans with (NULL: the ports are only cleared). */
 void kt_set_upcall_handler(kt_port_handler fn, void *ctx);
 extern volatile uint64_t kt_upcall_count;

@@ -37,7 +37,6 @@ static bool hypercall_page_installed;
 
 void kt_main(uint64_t si_gpa);
 void kt_traps_init(void);
-void kt_console_identified(void);
 void kt_early_puts(const char *s);
 
 /* The last way out when nothing else works: Keel must crash the domain on a triple fault. */
@@ -386,6 +385,11 @@ void kt_main(uint64_t si_gpa)
 	install_hypercall_page();
 	if (test_pre_identify) {
 		test_pre_identify();
+	}
+	if (&kt_own_start_of_day != NULL && kt_own_start_of_day) {
+		test_main();
+		kt_current = test_name;
+		kt_shutdown(KEEL_SHUTDOWN_POWEROFF);
 	}
 	rc = kt_identify(KEEL_ABI_MAJOR, KEEL_ABI_MINOR, KEEL_OS_TEST);
 	if (rc != 0) {

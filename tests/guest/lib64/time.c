@@ -8,10 +8,9 @@ static inline void read_barrier(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-/* The algorithm of docs/abi/hypercalls.md "Domain system time", on vCPU 0's info. */
-uint64_t kt_now_ns(void)
+/* The algorithm of docs/abi/hypercalls.md "Domain system time", on any vCPU's time info. */
+uint64_t kt_time_ns(const volatile struct keel_vcpu_time_info *t)
 {
-	volatile struct keel_vcpu_time_info *t = &kt_vcpu_info[0].time;
 	uint64_t t0, s0, d;
 	uint32_t v, mul;
 	int8_t shift;
@@ -28,6 +27,11 @@ uint64_t kt_now_ns(void)
 	d = kt_rdtsc() - t0;
 	d = shift >= 0 ? d << shift : d >> -shift;
 	return s0 + (uint64_t)(((unsigned __int128)d * mul) >> 32);
+}
+
+uint64_t kt_now_ns(void)
+{
+	return kt_time_ns(&kt_vcpu_info[0].time);
 }
 
 uint64_t kt_tsc_to_ns(uint64_t ticks)

@@ -46,6 +46,11 @@ static void set_gate(unsigned int vector, uint64_t handler)
 	g->reserved = 0;
 }
 
+void kt_idt_set(unsigned int vector, void (*handler)(void))
+{
+	set_gate(vector, (uint64_t)(uintptr_t)handler);
+}
+
 void kt_traps_init(void)
 {
 	struct {

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvdrivers/block/blkback.c - the block backend as the OS and the device
+ * core see it: open on a store, the offer made from it, the commit
+ * checked, a worker per ring while connected (blkback_io.c serves each
+ * request), live resizes, close.
+ */
+#include "blkback_priv.h"
+
+static const struct kpv_blkback_opts default_opts = {
+	.features = BLK_FEATURES,
+	.max_rings = 4,
+	.max_ring_order = 2,
+	.max_segments = 1024,
+	.max_discard_sectors = 1u << 22,
+	.max_write_zeroes_sectors = 1u << 22,
+};
+
+/* --- the ring workers ------------------------------------------------------------------ */
+
+/* Answer @rq with @status in the next response slot (a request was consumed: there is one). */
+static void respond(struct be_ring *br, const struct keel_io_block_request *rq, uint16_t status)
+{
+	struct keel_io_block_response rsp = { .id = rq->id, .op = rq->op, .status = status };
+
+	blk_memcpy(kpv_ring_be_next(br->ring), &rsp, sizeof(rsp));
+	if (kpv_ring_be_push(br->ring)) {
+		kpv_dev_notify(br->be->dev, br->index);
+	}
+}
+
+/* The peer broke the protocol: nothing more is served; the core tears the device down. */
+static void broken(struct be_ring *br, const struct keel_io_block_request *rq, uint32_t err)
+{
+	kpv_log(KPV_LOG_ERROR, "kpv: blkback: device %u: request op %u flags %#x segments %u "
+		"sectors %u: error %u", br->be->id, rq ? rq->op : 0u, rq ? rq->flags : 0u,
+		rq ? rq->nr_segments : 0u, rq ? rq->nr_sectors : 0u, err);
+	br->failed = true;
+	kpv_dev_fail(br->be->dev, err);
+}
+
+/*
+ * Serve what is there, at most a ring's worth per run (ring.md: bounded
+ * work); the rest after other work. Caught up, arm and look again (rule 7).
+ */
+static void ring_work(void *ctx)
+{
+	struct be_ring *br = ctx;
+	struct kpv_ring *r = br->ring;
+	struct keel_io_block_request rq;
+	uint32_t budget = r->nr_slots, err;
+	bool checked = false;
+	uint16_t status;
+
+	while (!br->failed && budget) {
+		if (kpv_ring_be_take(r, &rq)) {
+			err = blkback_serve(br, &rq, &status);
+			if (err) {
+				broken(br, &rq, err);
+				return;
+			}
+			respond(br, &rq, status);
+			budget--;
+		} else if (checked && !kpv_ring_be_arm(r)) {
+			return;
+		} else if (kpv_ring_be_available(r) < 0) {
+			broken(br, NULL, KEEL_IO_ERR_PROTOCOL);
+			return;
+		} else {
+			checked = true;
+		}
+	}
+	if (!br->failed) {
+		kpv_shim_work_schedule(br->work);
+	}
+}
+
+/* Stop ring @i's worker (waiting for a run in progress) and free it. */
+static void ring_free(struct kpv_blkback *be, uint32_t i)
+{
+	struct be_ring *br = be->rings[i];
+
+	if (!br) {
+		return;
+	}
+	if (br->work) {
+		kpv_shim_work_destroy(br->work);
+	}
+	for (uint32_t p = 0; p < BOUNCE_PAGES; p++) {
+		kpv_shim_page_free(br->bounce[p]);
+	}
+	for (uint32_t p = 0; p < BE_IND_PAGES; p++) {
+		kpv_shim_page_free(br->ind[p]);
+	}
+	kpv_shim_free(br->ops);
+	kpv_shim_free(br);
+	be->rings[i] = NULL;
+}
+
+static bool ring_new(struct kpv_blkback *be, uint32_t i, struct kpv_ring *ring)
+{
+	struct be_ring *br = kpv_shim_alloc(sizeof(*br));
+	uint32_t ind = 0;
+
+	if (!br) {
+		return false;
+	}
+	be->rings[i] = br;
+	br->be = be;
+	br->index = i;
+	br->ring = ring;
+	br->work = kpv_shim_work_create(ring_work, br);
+	br->ops = kpv_shim_alloc(KPV_PAGE_SIZE);
+	if (!br->work || !br->ops) {
+		return false;
+	}
+	for (uint32_t p = 0; p < BOUNCE_PAGES; p++) {
+		br->bounce[p] = kpv_shim_page_alloc();
+		if (!br->bounce[p]) {
+			return false;
+		}
+	}
+	if (be->features & KEEL_IO_BLOCK_F_INDIRECT) {
+		ind = (be->cfg.max_segments + BLK_PER_PAGE - 1) / BLK_PER_PAGE;
+	}
+	for (uint32_t p = 0; p < ind; p++) {
+		br->ind[p] = kpv_shim_page_alloc();
+		if (!br->ind[p]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* --- the class callbacks (the core's work) -------------------------------------------------- */
+
+static uint64_t capacity(struct kpv_blkback *be)
+{
+	unsigned long flags = kpv_shim_lock(be->lock);
+	uint64_t cap = be->capacity;
+
+	kpv_shim_unlock(be->lock, flags);
+	return cap;
+}
+
+/* The features the store allows of those asked for, and the config that goes with them. */
+static void be_offer(void *drv, struct kpv_offer *o)
+{
+	struct kpv_blkback *be = drv;
+	const struct kpv_blk_store *st = &be->store;
+	struct keel_io_block_config *cfg = &be->cfg;
+	uint64_t f = be->opts.features & BLK_FEATURES;
+
+	f &= ~(uint64_t)((st->flush ? 0 : KEEL_IO_BLOCK_F_FLUSH) |
+			 (st->discard ? 0 : KEEL_IO_BLOCK_F_DISCARD) |
+			 (st->write_zeroes ? 0 : KEEL_IO_BLOCK_F_WRITE_ZEROES) |
+			 (be->opts.max_segments > KEEL_IO_BLOCK_DIRECT_SEGMENTS
+				  ? 0 : KEEL_IO_BLOCK_F_INDIRECT) |
+			 (be->opts.max_rings > 1 ? 0 : KEEL_IO_BLOCK_F_MULTI_QUEUE));
+	blk_memset(cfg, 0, sizeof(*cfg));
+	cfg->capacity_sectors = capacity(be);
+	cfg->logical_block_size = st->logical_block_size(be->ctx);
+	cfg->physical_block_size = st->physical_block_size(be->ctx);
+	cfg->max_segments = f & KEEL_IO_BLOCK_F_INDIRECT ? be->opts.max_segments
+							 : KEEL_IO_BLOCK_DIRECT_SEGMENTS;
+	cfg->flags = st->read_only(be->ctx) ? KEEL_IO_BLOCK_CFG_READ_ONLY : 0;
+	if (f & KEEL_IO_BLOCK_F_DISCARD) {
+		cfg->discard_granularity = be->opts.discard_granularity
+						   ? be->opts.discard_granularity
+						   : cfg->physical_block_size;
+		cfg->discard_alignment = be->opts.discard_alignment;
+		cfg->max_discard_sectors = be->opts.max_discard_sectors;
+	}
+	if (f & KEEL_IO_BLOCK_F_WRITE_ZEROES) {
+		cfg->max_write_zeroes_sectors = be->opts.max_write_zeroes_sectors;
+	}
+	o->features = f;
+	o->max_rings = f & KEEL_IO_BLOCK_F_MULTI_QUEUE ? be->opts.max_rings : 1;
+	o->max_ring_order = be->opts.max_ring_order;
+	blk_memcpy(o->config, cfg, sizeof(*cfg));
+}
+
+/* block.md: one ring unless F_MULTI_QUEUE was accepted. The frontend has no config. */
+static uint32_t be_check_commit(void *drv, const struct kpv_offer *offer,
+				const struct kpv_commit *commit)
+{
+	(void)drv;
+	(void)offer;
+	if (commit->nr_rings > 1 && !(commit->features & KEEL_IO_BLOCK_F_MULTI_QUEUE)) {
+		return KEEL_IO_ERR_RINGS;
+	}
+	return 0;
+}
+
+static void be_connected(void *drv, struct kpv_dev *dev)
+{
+	struct kpv_blkback *be = drv;
+	uint32_t nr = kpv_dev_nr_rings(dev);
+	unsigned long flags;
+
+	be->dev = dev;
+	be->features = kpv_dev_features(dev);
+	for (uint32_t i = 0; i < nr; i++) {
+		if (!ring_new(be, i, kpv_dev_ring(dev, i))) {
+			for (uint32_t j = 0; j <= i; j++) {
+				ring_free(be, j);
+			}
+			kpv_dev_fail(dev, KEEL_IO_ERR_RESOURCE);
+			return;
+		}
+	}
+	flags = kpv_shim_lock(be->lock);
+	be->nr_rings = nr;
+	be->live = true;
+	/* Resized between the offer and now: the frontend hears it like any resize. */
+	if (be->capacity != be->cfg.capacity_sectors) {
+		kpv_dev_config_update(dev, offsetof(struct keel_io_block_config, capacity_sectors),
+				      be->capacity, sizeof(be->capacity));
+	}
+	kpv_shim_unlock(be->lock, flags);
+	for (uint32_t i = 0; i < nr; i++) {
+		kpv_shim_work_schedule(be->rings[i]->work);
+	}
+	if (be->ops.connection) {
+		be->ops.connection(be->ctx, true);
+	}
+}
+
+/* Synchronous workers: once they are stopped, nothing is in flight. */
+static void be_disconnected(void *drv, struct kpv_dev *dev, enum kpv_dev_end why)
+{
+	struct kpv_blkback *be = drv;
+	unsigned long flags = kpv_shim_lock(be->lock);
+
+	(void)dev;
+	(void)why;
+	be->live = false;
+	kpv_shim_unlock(be->lock, flags);
+	for (uint32_t i = 0; i < be->nr_rings; i++) {
+		ring_free(be, i);
+	}
+	if (be->nr_rings && be->ops.connection) {
+		be->ops.connection(be->ctx, false);
+	}
+	be->nr_rings = 0;
+}
+
+/* [any] Ring events may come just before connected() has made the workers: those wait for it. */
+static void be_ring_event(void *drv, struct kpv_dev *dev, unsigned int ring)
+{
+	struct kpv_blkback *be = drv;
+	unsigned long flags = kpv_shim_lock(be->lock);
+
+	(void)dev;
+	if (be->live && ring < be->nr_rings) {
+		kpv_shim_work_schedule(be->rings[ring]->work);
+	}
+	kpv_shim_unlock(be->lock, flags);
+}
+
+static void be_released(void *drv)
+{
+	struct kpv_blkback *be = drv;
+	void (*released)(void *ctx) = be->ops.released;
+	void *ctx = be->ctx;
+
+	kpv_shim_lock_destroy(be->lock);
+	kpv_shim_free(be);
+	released(ctx);
+}
+
+static const struct kpv_be_class blkback_class = {
+	.device_class = KEEL_IO_CLASS_BLOCK,
+	.slot_size = KEEL_IO_BLOCK_SLOT_SIZE,
+	.offer = be_offer,
+	.check_commit = be_check_commit,
+	.connected = be_connected,
+	.disconnected = be_disconnected,
+	.ring_event = be_ring_event,
+	.released = be_released,
+};
+
+/* --- the OS's calls ---------------------------------------------------------------------- */
+
+static bool opts_ok(const struct kpv_blkback_opts *o)
+{
+	return o->max_rings >= 1 && o->max_rings <= KEEL_IO_MAX_RINGS &&
+	       o->max_ring_order <= KEEL_IO_RING_MAX_ORDER &&
+	       o->max_segments >= KEEL_IO_BLOCK_DIRECT_SEGMENTS &&
+	       o->max_segments <= KEEL_IO_BLOCK_MAX_SEGMENTS;
+}
+
+static bool store_ok(const struct kpv_blk_store *s, void *ctx)
+{
+	return s->capacity && s->logical_block_size && s->physical_block_size && s->read_only &&
+	       s->read && s->write &&
+	       blk_sizes_ok(s->logical_block_size(ctx), s->physical_block_size(ctx));
+}
+
+int kpv_blkback_open(struct kpv *k, const struct kpv_device_info *info,
+		     const struct kpv_blk_store *store, void *ctx,
+		     const struct kpv_blkback_opts *opts, const struct kpv_blkback_ops *ops,
+		     struct kpv_blkback **out)
+{
+	struct kpv_blkback *be;
+	int rc;
+
+	if (!opts) {
+		opts = &default_opts;
+	}
+	if (!ops->released || !opts_ok(opts) || !store_ok(store, ctx)) {
+		return -KEEL_EINVAL;
+	}
+	be = kpv_shim_alloc(sizeof(*be));
+	if (!be) {
+		return -KEEL_ENOMEM;
+	}
+	be->k = k;
+	be->id = info->device_id;
+	be->store = *store;
+	be->ctx = ctx;
+	be->ops = *ops;
+	be->opts = *opts;
+	be->capacity = store->capacity(ctx);
+	be->lock = kpv_shim_lock_create();
+	rc = be->lock ? kpv_be_open(k, info, &blkback_class, be, &be->dev) : -KEEL_ENOMEM;
+	if (rc != 0) {
+		if (be->lock) {
+			kpv_shim_lock_destroy(be->lock);
+		}
+		kpv_shim_free(be);
+		return rc;
+	}
+	*out = be;
+	return 0;
+}
+
+void kpv_blkback_resize(struct kpv_blkback *be)
+{
+	uint64_t cap = be->store.capacity(be->ctx);
+	unsigned long flags = kpv_shim_lock(be->lock);
+
+	be->capacity = cap;
+	/* Not connected: the next offer (or connected()) carries it. */
+	if (be->live && !be->closing) {
+		kpv_dev_config_update(be->dev, offsetof(struct keel_io_block_config, capacity_sectors),
+				      cap, sizeof(cap));
+	}
+	kpv_shim_unlock(be->lock, flags);
+}
+
+void kpv_blkback_close(struct kpv_blkback *be, bool removed)
+{
+	unsigned long flags = kpv_shim_lock(be->lock);
+
+	be->closing = true;
+	kpv_shim_unlock(be->lock, flags);
+	kpv_dev_close(be->dev, removed);
+}

@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvdrivers/block/blkfront.c - the block frontend as the OS and the device
+ * core see it: open and close, the OS's requests queued, the offer checked
+ * and the commit chosen, a connection made for each CONNECTED and taken
+ * back at each loss, live resizes, and the work that runs the data path
+ * (blkfront_io.c).
+ *
+ * block.md "Reconnect": requests in flight when a backend goes are kept;
+ * their grants are taken back by force and they go again, from their
+ * start, on the next connection, checked against its config. Only a close
+ * (or the device's removal) fails them, with S_IOERR.
+ */
+#include "blkfront_priv.h"
+
+static const struct kpv_blkfront_opts default_opts = {
+	.features = BLK_FEATURES,
+	.queues = 1,
+	.ring_order = 1,
+};
+
+/* --- the queue ----------------------------------------------------------------------- */
+
+void blkfront_dequeue(struct kpv_blkfront *fe)
+{
+	struct kpv_blk_req *req = fe->head;
+
+	fe->head = req->next;
+	if (!fe->head) {
+		fe->tail = NULL;
+	}
+	req->next = NULL;
+}
+
+/* [lock] Back to the queue's head, to go again from its start. */
+static void requeue(struct kpv_blkfront *fe, struct kpv_blk_req *req)
+{
+	req->done = 0;
+	req->seg = req->seg_off = 0;
+	req->status = KEEL_IO_BLOCK_S_OK;
+	req->resent = 1;
+	fe->stats.resent++;
+	if (req->state != RQ_QUEUED) {
+		req->state = RQ_QUEUED;
+		req->next = fe->head;
+		fe->head = req;
+		if (!fe->tail) {
+			fe->tail = req;
+		}
+	}
+}
+
+void blkfront_end(struct kpv_blkfront *fe, struct kpv_blk_req *req, uint16_t status)
+{
+	req->state = RQ_IDLE;
+	fe->ops.complete(fe->os, req, status);
+}
+
+/* Closing: every queued request ends S_IOERR (once its parts in flight are back). */
+static void fail_queue(struct kpv_blkfront *fe)
+{
+	for (;;) {
+		unsigned long flags = kpv_shim_lock(fe->lock);
+		struct kpv_blk_req *req = fe->head;
+		bool end = false;
+
+		if (req) {
+			blkfront_dequeue(fe);
+			req->status = KEEL_IO_BLOCK_S_IOERR;
+			req->state = RQ_FLYING;
+			end = req->parts == 0;
+		}
+		kpv_shim_unlock(fe->lock, flags);
+		if (!req) {
+			return;
+		}
+		if (end) {
+			blkfront_end(fe, req, KEEL_IO_BLOCK_S_IOERR);
+		}
+	}
+}
+
+/* --- connections --------------------------------------------------------------------- */
+
+static void conn_free(struct fe_conn *c)
+{
+	for (uint32_t i = 0; i < c->nr_rings; i++) {
+		struct fe_ring *fr = &c->rings[i];
+
+		for (uint32_t k = 0; k < KEEL_IO_RING_MAX_DATA_PAGES && fr->chunks[k]; k++) {
+			for (uint32_t s = 0; s < SHADOWS_PER_CHUNK; s++) {
+				for (uint32_t p = 0; p < IND_PAGES; p++) {
+					kpv_shim_page_free(fr->chunks[k][s].ind[p]);
+				}
+			}
+			kpv_shim_free(fr->chunks[k]);
+		}
+	}
+	kpv_shim_free(c);
+}
+
+/* Ring @fr's shadows, one per slot, all free. */
+static bool ring_init(struct fe_ring *fr, uint32_t index, struct kpv_ring *ring)
+{
+	fr->ring = ring;
+	fr->index = index;
+	fr->nr_shadows = ring->nr_slots;
+	fr->free = SHADOW_NONE;
+	for (uint32_t k = 0; k * SHADOWS_PER_CHUNK < fr->nr_shadows; k++) {
+		fr->chunks[k] = kpv_shim_alloc(SHADOWS_PER_CHUNK * sizeof(struct fe_shadow));
+		if (!fr->chunks[k]) {
+			return false;
+		}
+	}
+	for (uint32_t s = fr->nr_shadows; s-- > 0;) {
+		struct fe_shadow *sh = blkfront_shadow(fr, s);
+
+		sh->id = s;	/* shadow_put() finds the index here */
+		sh->next_free = (uint16_t)fr->free;
+		fr->free = s;
+	}
+	return true;
+}
+
+static struct fe_conn *conn_new(struct kpv_blkfront *fe, struct kpv_dev *dev)
+{
+	struct fe_conn *c = kpv_shim_alloc(sizeof(*c));
+
+	if (!c) {
+		return NULL;
+	}
+	c->features = kpv_dev_features(dev);
+	c->cfg = fe->chosen;
+	c->nr_rings = kpv_dev_nr_rings(dev);
+	for (uint32_t i = 0; i < c->nr_rings; i++) {
+		if (!ring_init(&c->rings[i], i, kpv_dev_ring(dev, i))) {
+			conn_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/*
+ * A connection the core took down, in the work: each request it lost goes
+ * again from its start, or, closing, ends S_IOERR. Then it is freed.
+ */
+static void reclaim(struct kpv_blkfront *fe, struct fe_conn *c)
+{
+	for (uint32_t i = 0; i < c->nr_rings; i++) {
+		struct fe_ring *fr = &c->rings[i];
+
+		for (uint32_t s = 0; s < fr->nr_shadows; s++) {
+			struct fe_shadow *sh = blkfront_shadow(fr, s);
+			struct kpv_blk_req *req = sh->req;
+			unsigned long flags;
+			bool end = false;
+
+			if (sh->state != SH_GONE) {
+				continue;
+			}
+			flags = kpv_shim_lock(fe->lock);
+			sh->state = SH_FREE;
+			if (--req->parts == 0 && fe->closing) {
+				end = req->state == RQ_FLYING;
+			} else if (req->parts == 0) {
+				requeue(fe, req);
+			}
+			kpv_shim_unlock(fe->lock, flags);
+			if (end) {
+				blkfront_end(fe, req, KEEL_IO_BLOCK_S_IOERR);
+			}
+		}
+	}
+	conn_free(c);
+}
+
+/*
+ * Every connection the core took down. Then the head request, if it was
+ * partly sent and nothing of it is in flight, starts again too: the next
+ * backend may want it cut otherwise.
+ */
+static void reclaim_dead(struct kpv_blkfront *fe)
+{
+	bool any = false;
+
+	for (;;) {
+		unsigned long flags = kpv_shim_lock(fe->lock);
+		struct fe_conn *c = fe->dead;
+		struct kpv_blk_req *head = fe->head;
+
+		if (c) {
+			fe->dead = c->next_dead;
+		} else if (any && head && head->done && !head->parts && !fe->closing) {
+			requeue(fe, head);
+		}
+		kpv_shim_unlock(fe->lock, flags);
+		if (!c) {
+			return;
+		}
+		reclaim(fe, c);
+		any = true;
+	}
+}
+
+static void fe_work(void *ctx)
+{
+	struct kpv_blkfront *fe = ctx;
+	unsigned long flags;
+	bool closing;
+
+	reclaim_dead(fe);
+	flags = kpv_shim_lock(fe->lock);
+	closing = fe->closing;
+	kpv_shim_unlock(fe->lock, flags);
+	if (closing) {
+		fail_queue(fe);
+	}
+	if (blkfront_consume(fe)) {
+		kpv_shim_work_schedule(fe->work);	/* the rest after other work */
+	}
+	blkfront_dispatch(fe);
+}
+
+/* --- what the OS is told ---------------------------------------------------------------- */
+
+/* [lock] */
+static void fill_info(const struct fe_conn *c, struct kpv_blk_info *info)
+{
+	const struct keel_io_block_config *cfg = &c->cfg;
+
+	blk_memset(info, 0, sizeof(*info));
+	info->capacity_sectors = cfg->capacity_sectors;
+	info->logical_block_size = cfg->logical_block_size;
+	info->physical_block_size = cfg->physical_block_size;
+	info->features = c->features;
+	info->read_only = cfg->flags & KEEL_IO_BLOCK_CFG_READ_ONLY;
+	info->max_segments = c->features & KEEL_IO_BLOCK_F_INDIRECT
+				     ? blk_min32(cfg->max_segments, KPV_BLKFRONT_MAX_SEGMENTS)
+				     : KEEL_IO_BLOCK_DIRECT_SEGMENTS;
+	info->nr_queues = c->nr_rings;
+	if (c->features & KEEL_IO_BLOCK_F_DISCARD) {
+		info->discard_granularity = cfg->discard_granularity;
+		info->discard_alignment = cfg->discard_alignment;
+		info->max_discard_sectors = cfg->max_discard_sectors;
+	}
+	if (c->features & KEEL_IO_BLOCK_F_WRITE_ZEROES) {
+		info->max_write_zeroes_sectors = cfg->max_write_zeroes_sectors;
+	}
+}
+
+int kpv_blkfront_info(struct kpv_blkfront *fe, struct kpv_blk_info *info)
+{
+	unsigned long flags = kpv_shim_lock(fe->lock);
+	int rc = fe->conn ? 0 : -KEEL_EAGAIN;
+
+	if (fe->conn) {
+		fill_info(fe->conn, info);
+	}
+	kpv_shim_unlock(fe->lock, flags);
+	return rc;
+}
+
+static void tell_os(struct kpv_blkfront *fe)
+{
+	struct kpv_blk_info info;
+
+	if (kpv_blkfront_info(fe, &info) == 0 && fe->ops.changed) {
+		fe->ops.changed(fe->os, &info);
+	}
+}
+
+/* --- the class callbacks (the core's work) --------------------------------------------------- */
+
+/* The offer's config as block.md allows it; 0 or KEEL_IO_ERR_CONFIG. */
+static uint32_t check_config(const struct keel_io_block_config *cfg)
+{
+	if (!blk_sizes_ok(cfg->logical_block_size, cfg->physical_block_size) ||
+	    cfg->max_segments < KEEL_IO_BLOCK_DIRECT_SEGMENTS ||
+	    cfg->max_segments > KEEL_IO_BLOCK_MAX_SEGMENTS) {
+		return KEEL_IO_ERR_CONFIG;
+	}
+	return 0;
+}
+
+static uint32_t fe_choose(void *drv, const struct kpv_offer *offer, struct kpv_commit *commit)
+{
+	struct kpv_blkfront *fe = drv;
+	struct keel_io_block_config cfg;
+	uint64_t f = offer->features & fe->opts.features & BLK_FEATURES;
+
+	blk_memcpy(&cfg, offer->config, sizeof(cfg));
+	if (check_config(&cfg)) {
+		kpv_log(KPV_LOG_ERROR, "kpv: blkfront: device %u: offer refused (block sizes %u/%u, "
+			"%u segments)", fe->id, cfg.logical_block_size, cfg.physical_block_size,
+			cfg.max_segments);
+		return KEEL_IO_ERR_CONFIG;
+	}
+	/* A feature whose limit is zero cannot be used: not accepted. */
+	if (!cfg.max_discard_sectors) {
+		f &= ~(uint64_t)KEEL_IO_BLOCK_F_DISCARD;
+	}
+	if (!cfg.max_write_zeroes_sectors) {
+		f &= ~(uint64_t)KEEL_IO_BLOCK_F_WRITE_ZEROES;
+	}
+	if (cfg.max_segments == KEEL_IO_BLOCK_DIRECT_SEGMENTS) {
+		f &= ~(uint64_t)KEEL_IO_BLOCK_F_INDIRECT;
+	}
+	commit->nr_rings = 1;
+	if (f & KEEL_IO_BLOCK_F_MULTI_QUEUE) {
+		commit->nr_rings = blk_min32(offer->max_rings, fe->opts.queues);
+	}
+	if (commit->nr_rings == 1) {
+		f &= ~(uint64_t)KEEL_IO_BLOCK_F_MULTI_QUEUE;
+	}
+	for (uint32_t i = 0; i < commit->nr_rings; i++) {
+		commit->ring_order[i] = blk_min32(offer->max_ring_order, fe->opts.ring_order);
+	}
+	commit->features = f;
+	fe->chosen = cfg;
+	return 0;
+}
+
+static void fe_connected(void *drv, struct kpv_dev *dev)
+{
+	struct kpv_blkfront *fe = drv;
+	struct fe_conn *c = conn_new(fe, dev);
+	unsigned long flags;
+
+	if (!c) {
+		kpv_dev_fail(dev, KEEL_IO_ERR_RESOURCE);
+		return;
+	}
+	flags = kpv_shim_lock(fe->lock);
+	fe->dev = dev;
+	fe->conn = c;
+	kpv_shim_unlock(fe->lock, flags);
+	tell_os(fe);
+	kpv_shim_work_schedule(fe->work);
+}
+
+/*
+ * The rings go after this returns. The connection is unpublished (no
+ * answer is taken from it any more), every grant of what it had in flight
+ * is taken back now, by force where the old backend still maps it (nothing
+ * of ours stays with a backend that is gone), and the work reclaims the
+ * rest: those requests are kept, or failed when closing, whatever the
+ * reason the connection ended.
+ */
+static void fe_disconnected(void *drv, struct kpv_dev *dev, enum kpv_dev_end why)
+{
+	struct kpv_blkfront *fe = drv;
+	unsigned long flags = kpv_shim_lock(fe->lock);
+	struct fe_conn *c = fe->conn;
+
+	(void)dev;
+	(void)why;
+	fe->conn = NULL;
+	kpv_shim_unlock(fe->lock, flags);
+	for (uint32_t i = 0; c && i < c->nr_rings; i++) {
+		for (uint32_t s = 0; s < c->rings[i].nr_shadows; s++) {
+			struct fe_shadow *sh = blkfront_shadow(&c->rings[i], s);
+			bool gone;
+
+			flags = kpv_shim_lock(fe->lock);
+			gone = sh->state == SH_FLY;
+			sh->state = gone ? SH_GONE : sh->state;
+			kpv_shim_unlock(fe->lock, flags);
+			if (gone) {
+				blkfront_ungrant(fe->k, sh);
+			}
+		}
+	}
+	flags = kpv_shim_lock(fe->lock);
+	if (c) {
+		c->next_dead = fe->dead;
+		fe->dead = c;
+	}
+	kpv_shim_unlock(fe->lock, flags);
+	kpv_shim_work_schedule(fe->work);
+}
+
+static void fe_ring_event(void *drv, struct kpv_dev *dev, unsigned int ring)
+{
+	struct kpv_blkfront *fe = drv;
+
+	(void)dev;
+	(void)ring;
+	kpv_shim_work_schedule(fe->work);
+}
+
+/* Only capacity_sectors is live (block.md); another field changing is a CONFIG error. */
+static void fe_config_changed(void *drv, struct kpv_dev *dev, const uint8_t *config)
+{
+	struct kpv_blkfront *fe = drv;
+	struct keel_io_block_config now;
+	unsigned long flags;
+
+	blk_memcpy(&now, config, sizeof(now));
+	now.capacity_sectors = fe->chosen.capacity_sectors;
+	if (__builtin_memcmp(&now, &fe->chosen, sizeof(now)) != 0) {
+		kpv_log(KPV_LOG_ERROR, "kpv: blkfront: device %u: config changed beyond capacity",
+			fe->id);
+		kpv_dev_fail(dev, KEEL_IO_ERR_CONFIG);
+		return;
+	}
+	blk_memcpy(&fe->chosen.capacity_sectors, config, sizeof(fe->chosen.capacity_sectors));
+	flags = kpv_shim_lock(fe->lock);
+	if (fe->conn) {
+		fe->conn->cfg.capacity_sectors = fe->chosen.capacity_sectors;
+	}
+	kpv_shim_unlock(fe->lock, flags);
+	tell_os(fe);
+	kpv_shim_work_schedule(fe->work);
+}
+
+/* The device is gone: what is left ends S_IOERR, then the OS hears it is over. */
+static void fe_released(void *drv)
+{
+	struct kpv_blkfront *fe = drv;
+	void (*released)(void *os) = fe->ops.released;
+	void *os = fe->os;
+	unsigned long flags;
+
+	kpv_shim_work_destroy(fe->work);	/* waits for a run in progress */
+	flags = kpv_shim_lock(fe->lock);
+	fe->closing = true;
+	kpv_shim_unlock(fe->lock, flags);
+	reclaim_dead(fe);
+	fail_queue(fe);
+	kpv_shim_lock_destroy(fe->lock);
+	kpv_shim_free(fe);
+	released(os);
+}
+
+static const struct kpv_fe_class blkfront_class = {
+	.device_class = KEEL_IO_CLASS_BLOCK,
+	.slot_size = KEEL_IO_BLOCK_SLOT_SIZE,
+	.choose = fe_choose,
+	.connected = fe_connected,
+	.disconnected = fe_disconnected,
+	.ring_event = fe_ring_event,
+	.config_changed = fe_config_changed,
+	.released = fe_released,
+};
+
+/* --- the OS's calls ---------------------------------------------------------------------- */
+
+int kpv_blkfront_open(struct kpv *k, const struct kpv_device_info *info,
+		      const struct kpv_blkfront_ops *ops, void *os,
+		      const struct kpv_blkfront_opts *opts, struct kpv_blkfront **out)
+{
+	struct kpv_blkfront *fe;
+	int rc;
+
+	if (!opts) {
+		opts = &default_opts;
+	}
+	if (!ops->complete || !ops->released || opts->queues < 1 ||
+	    opts->queues > KPV_BLKFRONT_MAX_RINGS || opts->ring_order > KEEL_IO_RING_MAX_ORDER) {
+		return -KEEL_EINVAL;
+	}
+	fe = kpv_shim_alloc(sizeof(*fe));
+	if (!fe) {
+		return -KEEL_ENOMEM;
+	}
+	fe->k = k;
+	fe->id = info->device_id;
+	fe->ops = *ops;
+	fe->os = os;
+	fe->opts = *opts;
+	fe->lock = kpv_shim_lock_create();
+	fe->work = kpv_shim_work_create(fe_work, fe);
+	rc = fe->lock && fe->work ? 0 : -KEEL_ENOMEM;
+	if (rc == 0) {
+		rc = kpv_fe_open(k, info, &blkfront_class, fe, &fe->dev);
+	}
+	if (rc != 0) {
+		if (fe->work) {
+			kpv_shim_work_destroy(fe->work);
+		}
+		if (fe->lock) {
+			kpv_shim_lock_destroy(fe->lock);
+		}
+		kpv_shim_free(fe);
+		return rc;
+	}
+	*out = fe;
+	return 0;
+}
+
+/* A request no device could serve (block.md's shapes, before any config is known). */
+static bool req_ok(const struct kpv_blk_req *req)
+{
+	bool rw = req->op == KEEL_IO_BLOCK_OP_READ || req->op == KEEL_IO_BLOCK_OP_WRITE;
+
+	if (req->op > KEEL_IO_BLOCK_OP_WRITE_ZEROES || (req->flags & ~KPV_BLK_FUA) ||
+	    ((req->flags & KPV_BLK_FUA) && req->op != KEEL_IO_BLOCK_OP_WRITE)) {
+		return false;
+	}
+	if (!rw) {
+		return req->nr_segs == 0 &&
+		       (req->op == KEEL_IO_BLOCK_OP_FLUSH ? req->nr_sectors == 0
+							  : req->nr_sectors != 0);
+	}
+	if (req->nr_sectors || req->nr_segs == 0 || req->nr_segs > 0xffff || !req->segs) {
+		return false;
+	}
+	for (uint32_t i = 0; i < req->nr_segs; i++) {
+		const struct kpv_blk_seg *s = &req->segs[i];
+
+		if (!s->page || ((uintptr_t)s->page & (KPV_PAGE_SIZE - 1)) ||
+		    !blk_seg_ok(s->offset, s->length)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int kpv_blkfront_submit(struct kpv_blkfront *fe, struct kpv_blk_req *req)
+{
+	unsigned long flags;
+
+	if (!req_ok(req)) {
+		return -KEEL_EINVAL;
+	}
+	req->next = NULL;
+	req->done = 0;
+	req->seg = req->seg_off = req->parts = 0;
+	req->status = KEEL_IO_BLOCK_S_OK;
+	req->resent = 0;
+	flags = kpv_shim_lock(fe->lock);
+	if (fe->closing) {
+		kpv_shim_unlock(fe->lock, flags);
+		return -KEEL_EBUSY;
+	}
+	req->state = RQ_QUEUED;
+	if (fe->tail) {
+		fe->tail->next = req;
+	} else {
+		fe->head = req;
+	}
+	fe->tail = req;
+	fe->stats.requests++;
+	kpv_shim_unlock(fe->lock, flags);
+	kpv_shim_work_schedule(fe->work);
+	return 0;
+}
+
+void kpv_blkfront_stats(struct kpv_blkfront *fe, struct kpv_blkfront_stats *out)
+{
+	unsigned long flags = kpv_shim_lock(fe->lock);
+
+	*out = fe->stats;
+	kpv_shim_unlock(fe->lock, flags);
+}
+
+void kpv_blkfront_close(struct kpv_blkfront *fe, bool removed)
+{
+	unsigned long flags = kpv_shim_lock(fe->lock);
+
+	fe->closing = true;
+	kpv_shim_unlock(fe->lock, flags);
+	kpv_shim_work_schedule(fe->work);
+	kpv_dev_close(fe->dev, removed);
+}

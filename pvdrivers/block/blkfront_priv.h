@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvdrivers/block/blkfront_priv.h - what blkfront.c (the device, its
+ * connections, the OS's requests) and blkfront_io.c (requests onto rings,
+ * responses back) share.
+ *
+ * One work item, fe->work, does all ring work: it reclaims connections the
+ * core took down, consumes responses (ending their grants, completing
+ * requests) and dispatches queued requests. Being the only code that
+ * touches a ring or frees a connection, it takes fe->lock only against
+ * the core's callbacks (connected(), disconnected(), config_changed(), run
+ * by the core's own work) and kpv_blkfront_submit() [any], which only
+ * publish or retire a connection or queue a request under it. Ring memory
+ * is touched only under fe->lock while its connection is fe->conn:
+ * disconnected() unpublishes it before the core frees the rings.
+ */
+#ifndef KPV_BLOCK_BLKFRONT_PRIV_H
+#define KPV_BLOCK_BLKFRONT_PRIV_H
+
+#include <keel_pv/block.h>
+#include "blk_common.h"
+
+#define SHADOWS_PER_CHUNK	32u	/* one kpv_shim_alloc() each */
+#define SHADOW_NONE		0xffffu
+#define IND_PAGES		(KPV_BLKFRONT_MAX_SEGMENTS / KEEL_IO_BLOCK_SEGMENTS_PER_PAGE)
+
+/* kpv_blk_req.state: from submit to completion, on the queue, then off it with parts flying. */
+enum { RQ_IDLE, RQ_QUEUED, RQ_FLYING };
+
+/*
+ * kpv_blk_req's private fields: next (queue link), done (bytes, or for
+ * DISCARD and WRITE_ZEROES sectors, sent so far), seg and seg_off (where
+ * the next part starts), parts (ring requests in flight), status (the
+ * first failure), state (RQ_*), resent (it went to a backend that is gone:
+ * what no longer fits ends S_IOERR). All [work] once queued, but next and
+ * state, which are [lock].
+ */
+
+/* A ring request: being built, in flight (its slot's id names it), answered, or lost with its connection. */
+enum { SH_FREE, SH_BUILD, SH_FLY, SH_DONE, SH_GONE };
+
+struct fe_shadow {
+	uint64_t id;			/* seq << 32 | ring << 16 | index: unique across rings */
+	struct kpv_blk_req *req;
+	uint8_t op, state;		/* SH_* */
+	uint16_t next_free;
+	uint16_t nr_data;		/* data grants made */
+	uint16_t nr_ind;		/* indirect pages granted */
+	bool indirect;			/* data grants are in ind[], else in grefs[] */
+	uint32_t grefs[KEEL_IO_BLOCK_DIRECT_SEGMENTS];
+	uint32_t ind_gref[IND_PAGES];
+	struct keel_io_block_segment *ind[IND_PAGES];	/* our pages, granted read-only */
+};
+
+struct fe_ring {
+	struct kpv_ring *ring;		/* the core's; [lock] while the connection is live */
+	uint32_t index;
+	uint32_t nr_shadows;		/* the ring's slots */
+	uint32_t free;			/* free-list head, SHADOW_NONE: none */
+	uint32_t seq;
+	struct fe_shadow *chunks[KEEL_IO_RING_MAX_DATA_PAGES];
+};
+
+/* One connection: from connected() until the work reclaims it. */
+struct fe_conn {
+	struct fe_conn *next_dead;
+	uint64_t features;		/* negotiated */
+	struct keel_io_block_config cfg;	/* validated; capacity_sectors live [lock] */
+	uint32_t nr_rings;
+	uint32_t in_flight;		/* [lock] ring requests */
+	bool broken;			/* [lock] a protocol error: no more ring work */
+	struct fe_ring rings[KPV_BLKFRONT_MAX_RINGS];
+};
+
+struct kpv_blkfront {
+	struct kpv *k;
+	uint32_t id;				/* the device's, for the log */
+	struct kpv_dev *dev;
+	struct kpv_blkfront_ops ops;
+	void *os;
+	struct kpv_blkfront_opts opts;
+	struct kpv_lock *lock;
+	struct kpv_work *work;
+
+	struct kpv_blk_req *head, *tail;	/* [lock] queued */
+	struct fe_conn *conn;			/* [lock] live, or NULL */
+	struct fe_conn *dead;			/* [lock] to reclaim */
+	bool closing;				/* [lock] no more submits; failures end S_IOERR */
+	struct kpv_blkfront_stats stats;	/* [lock] */
+
+	/* The core's work only: the config choose() accepted. */
+	struct keel_io_block_config chosen;
+};
+
+/* blkfront.c */
+void blkfront_end(struct kpv_blkfront *fe, struct kpv_blk_req *req, uint16_t status);
+/* [lock] Take @req off the queue head. */
+void blkfront_dequeue(struct kpv_blkfront *fe);
+
+/* blkfront_io.c */
+/* Queued requests onto the rings, as far as they go. [work] */
+void blkfront_dispatch(struct kpv_blkfront *fe);
+/* Up to a ring's worth of responses per ring; true if some are left. [work] */
+bool blkfront_consume(struct kpv_blkfront *fe);
+/* End every grant of @sh, by force where the backend still holds one. */
+void blkfront_ungrant(struct kpv *k, struct fe_shadow *sh);
+struct fe_shadow *blkfront_shadow(const struct fe_ring *fr, uint32_t index);
+
+#endif
