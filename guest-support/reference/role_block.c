@@ -79,24 +79,9 @@ static bool rd_copy(struct ramdisk *rd, uint64_t sector, const struct kpv_blk_io
 	return p != NULL;
 }
 
-static uint64_t rd_capacity(void *ctx)
+static void rd_geometry(void *ctx, struct kpv_blk_geometry *g)
 {
-	return DISK_SECTORS;
-}
-
-static uint32_t rd_lbs(void *ctx)
-{
-	return 512;
-}
-
-static uint32_t rd_pbs(void *ctx)
-{
-	return 4096;
-}
-
-static bool rd_ro(void *ctx)
-{
-	return false;
+	*g = (struct kpv_blk_geometry){ DISK_SECTORS, 512, 4096, false };
 }
 
 static int rd_read(void *ctx, uint64_t sector, const struct kpv_blk_iov *iov, unsigned int n)
@@ -149,10 +134,7 @@ static int rd_zeroes(void *ctx, uint64_t sector, uint32_t sectors)
 }
 
 static const struct kpv_blk_store rd_store = {
-	.capacity = rd_capacity,
-	.logical_block_size = rd_lbs,
-	.physical_block_size = rd_pbs,
-	.read_only = rd_ro,
+	.geometry = rd_geometry,
 	.read = rd_read,
 	.write = rd_write,
 	.flush = rd_flush,

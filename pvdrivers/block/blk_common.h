@@ -16,9 +16,18 @@
 			 KEEL_IO_BLOCK_F_WRITE_ZEROES | KEEL_IO_BLOCK_F_INDIRECT |             \
 			 KEEL_IO_BLOCK_F_MULTI_QUEUE)
 
-/* memcpy and memset through the builtins, as the core does: no C library header. */
+/* memcpy, memset, memcmp through the builtins, as the core does: no C library header. */
 #define blk_memcpy		__builtin_memcpy
 #define blk_memset		__builtin_memset
+#define blk_memcmp		__builtin_memcmp
+
+/* shim.h does not promise that kpv_shim_page_free() takes NULL. */
+static inline void blk_page_free(void *page)
+{
+	if (page) {
+		kpv_shim_page_free(page);
+	}
+}
 
 static inline uint32_t blk_min32(uint32_t a, uint32_t b)
 {

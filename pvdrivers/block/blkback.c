@@ -32,7 +32,7 @@ static void respond(struct be_ring *br, const struct keel_io_block_request *rq, 
 /* The peer broke the protocol: nothing more is served; the core tears the device down. */
 static void broken(struct be_ring *br, const struct keel_io_block_request *rq, uint32_t err)
 {
-	kpv_log(KPV_LOG_ERROR, "kpv: blkback: device %u: request op %u flags %#x segments %u "
+	kpv_log(KPV_LOG_ERROR, "kpv: blkback: device %u: request op %u flags 0x%x segments %u "
 		"sectors %u: error %u", br->be->id, rq ? rq->op : 0u, rq ? rq->flags : 0u,
 		rq ? rq->nr_segments : 0u, rq ? rq->nr_sectors : 0u, err);
 	br->failed = true;
@@ -87,10 +87,10 @@ static void ring_free(struct kpv_blkback *be, uint32_t i)
 		kpv_shim_work_destroy(br->work);
 	}
 	for (uint32_t p = 0; p < BOUNCE_PAGES; p++) {
-		kpv_shim_page_free(br->bounce[p]);
+		blk_page_free(br->bounce[p]);
 	}
 	for (uint32_t p = 0; p < BE_IND_PAGES; p++) {
-		kpv_shim_page_free(br->ind[p]);
+		blk_page_free(br->ind[p]);
 	}
 	kpv_shim_free(br->ops);
 	kpv_shim_free(br);
@@ -134,15 +134,6 @@ static bool ring_new(struct kpv_blkback *be, uint32_t i, struct kpv_ring *ring)
 
 /* --- the class callbacks (the core's work) -------------------------------------------------- */
 
-static uint64_t capacity(struct kpv_blkback *be)
-{
-	unsigned long flags = kpv_shim_lock(be->lock);
-	uint64_t cap = be->capacity;
-
-	kpv_shim_unlock(be->lock, flags);
-	return cap;
-}
-
 /* The features the store allows of those asked for, and the config that goes with them. */
 static void be_offer(void *drv, struct kpv_offer *o)
 {
@@ -150,20 +141,27 @@ static void be_offer(void *drv, struct kpv_offer *o)
 	const struct kpv_blk_store *st = &be->store;
 	struct keel_io_block_config *cfg = &be->cfg;
 	uint64_t f = be->opts.features & BLK_FEATURES;
+	struct kpv_blk_geometry g;
+	unsigned long flags;
 
 	f &= ~(uint64_t)((st->flush ? 0 : KEEL_IO_BLOCK_F_FLUSH) |
-			 (st->discard ? 0 : KEEL_IO_BLOCK_F_DISCARD) |
-			 (st->write_zeroes ? 0 : KEEL_IO_BLOCK_F_WRITE_ZEROES) |
+			 (st->discard && be->opts.max_discard_sectors ? 0 : KEEL_IO_BLOCK_F_DISCARD) |
+			 (st->write_zeroes && be->opts.max_write_zeroes_sectors
+				  ? 0 : KEEL_IO_BLOCK_F_WRITE_ZEROES) |
 			 (be->opts.max_segments > KEEL_IO_BLOCK_DIRECT_SEGMENTS
 				  ? 0 : KEEL_IO_BLOCK_F_INDIRECT) |
 			 (be->opts.max_rings > 1 ? 0 : KEEL_IO_BLOCK_F_MULTI_QUEUE));
+	st->geometry(be->ctx, &g);
+	flags = kpv_shim_lock(be->lock);
+	be->capacity = g.capacity;
+	kpv_shim_unlock(be->lock, flags);
 	blk_memset(cfg, 0, sizeof(*cfg));
-	cfg->capacity_sectors = capacity(be);
-	cfg->logical_block_size = st->logical_block_size(be->ctx);
-	cfg->physical_block_size = st->physical_block_size(be->ctx);
+	cfg->capacity_sectors = g.capacity;
+	cfg->logical_block_size = be->lbs;
+	cfg->physical_block_size = be->pbs;
 	cfg->max_segments = f & KEEL_IO_BLOCK_F_INDIRECT ? be->opts.max_segments
 							 : KEEL_IO_BLOCK_DIRECT_SEGMENTS;
-	cfg->flags = st->read_only(be->ctx) ? KEEL_IO_BLOCK_CFG_READ_ONLY : 0;
+	cfg->flags = g.read_only ? KEEL_IO_BLOCK_CFG_READ_ONLY : 0;
 	if (f & KEEL_IO_BLOCK_F_DISCARD) {
 		cfg->discard_granularity = be->opts.discard_granularity
 						   ? be->opts.discard_granularity
@@ -290,11 +288,13 @@ static bool opts_ok(const struct kpv_blkback_opts *o)
 	       o->max_segments <= KEEL_IO_BLOCK_MAX_SEGMENTS;
 }
 
-static bool store_ok(const struct kpv_blk_store *s, void *ctx)
+static bool store_ok(const struct kpv_blk_store *s, void *ctx, struct kpv_blk_geometry *g)
 {
-	return s->capacity && s->logical_block_size && s->physical_block_size && s->read_only &&
-	       s->read && s->write &&
-	       blk_sizes_ok(s->logical_block_size(ctx), s->physical_block_size(ctx));
+	if (!s->geometry || !s->read || !s->write) {
+		return false;
+	}
+	s->geometry(ctx, g);
+	return blk_sizes_ok(g->logical_block_size, g->physical_block_size);
 }
 
 int kpv_blkback_open(struct kpv *k, const struct kpv_device_info *info,
@@ -302,13 +302,14 @@ int kpv_blkback_open(struct kpv *k, const struct kpv_device_info *info,
 		     const struct kpv_blkback_opts *opts, const struct kpv_blkback_ops *ops,
 		     struct kpv_blkback **out)
 {
+	struct kpv_blk_geometry g;
 	struct kpv_blkback *be;
 	int rc;
 
 	if (!opts) {
 		opts = &default_opts;
 	}
-	if (!ops->released || !opts_ok(opts) || !store_ok(store, ctx)) {
+	if (!ops->released || !opts_ok(opts) || !store_ok(store, ctx, &g)) {
 		return -KEEL_EINVAL;
 	}
 	be = kpv_shim_alloc(sizeof(*be));
@@ -321,7 +322,9 @@ int kpv_blkback_open(struct kpv *k, const struct kpv_device_info *info,
 	be->ctx = ctx;
 	be->ops = *ops;
 	be->opts = *opts;
-	be->capacity = store->capacity(ctx);
+	be->capacity = g.capacity;
+	be->lbs = g.logical_block_size;
+	be->pbs = g.physical_block_size;
 	be->lock = kpv_shim_lock_create();
 	rc = be->lock ? kpv_be_open(k, info, &blkback_class, be, &be->dev) : -KEEL_ENOMEM;
 	if (rc != 0) {
@@ -337,14 +340,16 @@ int kpv_blkback_open(struct kpv *k, const struct kpv_device_info *info,
 
 void kpv_blkback_resize(struct kpv_blkback *be)
 {
-	uint64_t cap = be->store.capacity(be->ctx);
-	unsigned long flags = kpv_shim_lock(be->lock);
+	struct kpv_blk_geometry g;
+	unsigned long flags;
 
-	be->capacity = cap;
+	be->store.geometry(be->ctx, &g);
+	flags = kpv_shim_lock(be->lock);
+	be->capacity = g.capacity;
 	/* Not connected: the next offer (or connected()) carries it. */
 	if (be->live && !be->closing) {
 		kpv_dev_config_update(be->dev, offsetof(struct keel_io_block_config, capacity_sectors),
-				      cap, sizeof(cap));
+				      g.capacity, sizeof(g.capacity));
 	}
 	kpv_shim_unlock(be->lock, flags);
 }

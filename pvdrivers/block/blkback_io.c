@@ -76,22 +76,14 @@ static uint32_t copy(struct be_ring *br, uint32_t n, uint16_t *status)
 static void copy_op(struct kpv_copy *op, uint32_t peer, uint32_t ref, uint16_t peer_off,
 		    void *ours, uint16_t our_off, uint16_t len, bool from_peer)
 {
-	blk_memset(op, 0, sizeof(*op));
-	op->len = len;
 	if (from_peer) {
-		op->src_domid = peer;
-		op->src_ref = ref;
-		op->src_offset = peer_off;
-		op->dst_domid = KEEL_DOMID_SELF;
-		op->dst_va = ours;
-		op->dst_offset = our_off;
+		*op = (struct kpv_copy){ .src_domid = peer, .src_ref = ref, .src_offset = peer_off,
+					 .dst_domid = KEEL_DOMID_SELF, .dst_va = ours,
+					 .dst_offset = our_off, .len = len };
 	} else {
-		op->src_domid = KEEL_DOMID_SELF;
-		op->src_va = ours;
-		op->src_offset = our_off;
-		op->dst_domid = peer;
-		op->dst_ref = ref;
-		op->dst_offset = peer_off;
+		*op = (struct kpv_copy){ .src_domid = KEEL_DOMID_SELF, .src_va = ours,
+					 .src_offset = our_off, .dst_domid = peer, .dst_ref = ref,
+					 .dst_offset = peer_off, .len = len };
 	}
 }
 

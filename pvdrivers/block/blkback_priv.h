@@ -41,6 +41,7 @@ struct kpv_blkback {
 	void *ctx;
 	struct kpv_blkback_ops ops;
 	struct kpv_blkback_opts opts;	/* (c) validated */
+	uint32_t lbs, pbs;		/* (c) the store's block sizes */
 	struct kpv_lock *lock;
 
 	uint64_t capacity;		/* [lock] the store's, last read */

@@ -50,7 +50,7 @@ void blkfront_ungrant(struct kpv *k, struct fe_shadow *sh)
 		end_grant(k, sh->ind_gref[p]);
 		sh->ind_gref[p] = 0;
 	}
-	sh->nr_data = sh->nr_ind = 0;
+	sh->nr_data = 0;
 }
 
 /* --- checking and cutting a request ------------------------------------------------ */
@@ -224,19 +224,17 @@ static int grant_data(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
 	uint32_t left = p->bytes;
 
 	for (uint32_t i = 0; i < p->nr_segs; i++) {
-		struct keel_io_block_segment *e = &rq->seg[i];
+		struct keel_io_block_segment *e;
 		const struct kpv_blk_seg *s;
 		int rc;
 
-		if (sh->indirect) {
+		if (sh->indirect && !sh->ind[i / BLK_PER_PAGE]) {
+			sh->ind[i / BLK_PER_PAGE] = kpv_shim_page_alloc();	/* kept for reuse */
 			if (!sh->ind[i / BLK_PER_PAGE]) {
-				sh->ind[i / BLK_PER_PAGE] = kpv_shim_page_alloc();
-				if (!sh->ind[i / BLK_PER_PAGE]) {
-					return -KEEL_ENOMEM;
-				}
+				return -KEEL_ENOMEM;
 			}
-			e = &sh->ind[i / BLK_PER_PAGE][i % BLK_PER_PAGE];
 		}
+		e = sh->indirect ? &sh->ind[i / BLK_PER_PAGE][i % BLK_PER_PAGE] : &rq->seg[i];
 		e->length = (uint16_t)next_piece(req, &cur, left, &s, &e->offset);
 		left -= e->length;
 		rc = kpv_grant(fe->k, peer, s->page, ro, &e->gref);
@@ -272,12 +270,13 @@ static int grant_part(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
 	}
 	rq->flags |= KEEL_IO_BLOCK_RQ_INDIRECT;
 	for (uint32_t i = 0; i < pages; i++) {
-		rc = kpv_grant(fe->k, kpv_dev_peer(fe->dev), sh->ind[i], true, &sh->ind_gref[i]);
+		uint32_t ref;
+
+		rc = kpv_grant(fe->k, kpv_dev_peer(fe->dev), sh->ind[i], true, &ref);
 		if (rc != 0) {
 			return rc;
 		}
-		rq->seg[i].gref = sh->ind_gref[i];
-		sh->nr_ind++;
+		sh->ind_gref[i] = rq->seg[i].gref = ref;
 	}
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pvdrivers/block/blkfront_priv.h - what blkfront.c (the device, its
- * connections, the OS's requests) and blkfront_io.c (requests onto rings,
- * responses back) share.
+ * pvdrivers/block/blkfront_priv.h - what blkfront.c (the device and the
+ * OS's calls), blkfront_conn.c (connections, and the requests they carried)
+ * and blkfront_io.c (requests onto rings, responses back) share.
  *
  * One work item, fe->work, does all ring work: it reclaims connections the
  * core took down, consumes responses (ending their grants, completing
@@ -36,7 +36,7 @@ enum { RQ_IDLE, RQ_QUEUED, RQ_FLYING };
  * state, which are [lock].
  */
 
-/* A ring request: being built, in flight (its slot's id names it), answered, or lost with its connection. */
+/* A ring request: being built, in flight (its id names it), answered, or lost. */
 enum { SH_FREE, SH_BUILD, SH_FLY, SH_DONE, SH_GONE };
 
 struct fe_shadow {
@@ -45,7 +45,6 @@ struct fe_shadow {
 	uint8_t op, state;		/* SH_* */
 	uint16_t next_free;
 	uint16_t nr_data;		/* data grants made */
-	uint16_t nr_ind;		/* indirect pages granted */
 	bool indirect;			/* data grants are in ind[], else in grefs[] */
 	uint32_t grefs[KEEL_IO_BLOCK_DIRECT_SEGMENTS];
 	uint32_t ind_gref[IND_PAGES];
@@ -92,10 +91,18 @@ struct kpv_blkfront {
 	struct keel_io_block_config chosen;
 };
 
-/* blkfront.c */
+/* blkfront_conn.c */
 void blkfront_end(struct kpv_blkfront *fe, struct kpv_blk_req *req, uint16_t status);
-/* [lock] Take @req off the queue head. */
+/* [lock] Take the queue's head off it. */
 void blkfront_dequeue(struct kpv_blkfront *fe);
+/* Closing: every queued request ends S_IOERR. [work, or after it is gone] */
+void blkfront_fail_queue(struct kpv_blkfront *fe);
+/* A connection for the rings @dev has now (connected()); NULL: out of memory. */
+struct fe_conn *blkfront_conn_new(struct kpv_blkfront *fe, struct kpv_dev *dev);
+/* The connection is over (disconnected()): unpublish it, take its grants back. */
+void blkfront_conn_lost(struct kpv_blkfront *fe);
+/* Requeue (or fail) what lost connections carried, and free them. [work] */
+void blkfront_reclaim_dead(struct kpv_blkfront *fe);
 
 /* blkfront_io.c */
 /* Queued requests onto the rings, as far as they go. [work] */

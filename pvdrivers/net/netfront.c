@@ -165,7 +165,7 @@ static void nf_config_changed(void *drv, struct kpv_dev *dev, const uint8_t *con
 	net_config_read(config, &c);
 	c.link_flags = nf->config.link_flags;
 	if (net_memcmp(&c, &nf->config, sizeof(c)) != 0) {
-		nf_fail(nf, KEEL_IO_ERR_CONFIG);
+		kpv_dev_fail(dev, KEEL_IO_ERR_CONFIG);	/* the work stops when disconnected() destroys it */
 		return;
 	}
 	net_config_read(config, &c);

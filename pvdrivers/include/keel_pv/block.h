@@ -5,7 +5,8 @@
  * requests (granting its buffers, splitting, indirect pages) and survives
  * backend restarts; blkback serves a frontend from a storage the OS
  * describes with struct kpv_blk_store. Both are asynchronous and keep no
- * global state. Errors are negative KEEL_E*; request statuses are
+ * global state. As in kpv.h, functions run in thread context unless marked
+ * [any]; errors are negative KEEL_E*; request statuses are
  * KEEL_IO_BLOCK_S_*.
  */
 #ifndef KEEL_PV_BLOCK_H
@@ -132,6 +133,7 @@ int kpv_blkfront_submit(struct kpv_blkfront *fe, struct kpv_blk_req *req);
  * [any] What the device is now; -KEEL_EAGAIN while not connected.
  */
 int kpv_blkfront_info(struct kpv_blkfront *fe, struct kpv_blk_info *info);
+/* [any] */
 void kpv_blkfront_stats(struct kpv_blkfront *fe, struct kpv_blkfront_stats *out);
 /*
  * Stop: queued requests end S_IOERR, those in flight get a bounded time
@@ -150,22 +152,27 @@ struct kpv_blk_iov {
 	uint32_t len;			/* a multiple of 512 */
 };
 
+/* What a store is. */
+struct kpv_blk_geometry {
+	uint64_t capacity;		/* 512-byte sectors */
+	uint32_t logical_block_size;	/* 512 .. 4096, a power of two */
+	uint32_t physical_block_size;	/* >= logical, a power of two */
+	bool read_only;
+};
+
 /*
  * The storage behind a backend, given by the OS: a RAM disk, a file, a
- * disk. Sizes are in 512-byte sectors. The geometry functions are read when
- * the backend offers (and capacity by kpv_blkback_resize()); logical and
- * physical block sizes must not change. I/O functions are synchronous:
- * called from the backend's work items (thread context, no kpv lock held;
- * one at a time per ring, rings in parallel), they return when done: 0, or
- * a negative number for a failure of the medium (answered S_IOERR). Every
- * range passed lies inside the capacity, and READ/WRITE ranges are
- * multiples of the logical block size.
+ * disk. Sizes are in 512-byte sectors. The geometry is read at open, at
+ * each offer and by kpv_blkback_resize(); only its capacity may change.
+ * I/O functions are synchronous: called from the backend's work items
+ * (thread context, no kpv lock held; one at a time per ring, rings in
+ * parallel), they return when done: 0, or a negative number for a failure
+ * of the medium (answered S_IOERR). Every range passed lies inside the
+ * capacity the backend last read, and READ/WRITE ranges are multiples of
+ * the logical block size.
  */
 struct kpv_blk_store {
-	uint64_t (*capacity)(void *ctx);
-	uint32_t (*logical_block_size)(void *ctx);	/* 512 .. 4096, a power of two */
-	uint32_t (*physical_block_size)(void *ctx);	/* >= logical, a power of two */
-	bool (*read_only)(void *ctx);
+	void (*geometry)(void *ctx, struct kpv_blk_geometry *out);
 	int (*read)(void *ctx, uint64_t sector, const struct kpv_blk_iov *iov, unsigned int n);
 	/* @fua: durable before returning. The backend sets it on every write without F_FLUSH. */
 	int (*write)(void *ctx, uint64_t sector, const struct kpv_blk_iov *iov, unsigned int n,

@@ -37,24 +37,11 @@ static uint64_t iov_sectors(const struct kpv_blk_iov *iov, unsigned int n)
 	return bytes / 512;
 }
 
-static uint64_t s_capacity(void *ctx)
+static void s_geometry(void *ctx, struct kpv_blk_geometry *g)
 {
-	return ((struct tb_store *)ctx)->sectors;
-}
+	const struct tb_store *s = ctx;
 
-static uint32_t s_lbs(void *ctx)
-{
-	return ((struct tb_store *)ctx)->lbs;
-}
-
-static uint32_t s_pbs(void *ctx)
-{
-	return ((struct tb_store *)ctx)->pbs;
-}
-
-static bool s_ro(void *ctx)
-{
-	return ((struct tb_store *)ctx)->ro;
+	*g = (struct kpv_blk_geometry){ s->sectors, s->lbs, s->pbs, s->ro };
 }
 
 static int s_read(void *ctx, uint64_t sector, const struct kpv_blk_iov *iov, unsigned int n)
@@ -131,10 +118,7 @@ static int s_zeroes(void *ctx, uint64_t sector, uint32_t sectors)
 }
 
 const struct kpv_blk_store tb_store_ops = {
-	.capacity = s_capacity,
-	.logical_block_size = s_lbs,
-	.physical_block_size = s_pbs,
-	.read_only = s_ro,
+	.geometry = s_geometry,
 	.read = s_read,
 	.write = s_write,
 	.flush = s_flush,
@@ -275,13 +259,15 @@ void tb_close_be(struct tb_pair *b, bool removed)
 	b->be = NULL;
 }
 
-void tb_finish(struct tb_pair *b)
+void tb_end(struct tb_pair *b, unsigned int how)
 {
+	bool removed = how & TB_REMOVED;
+
 	if (b->os.fe) {
-		tb_close_fe(b, false);
+		tb_close_fe(b, removed);
 	}
 	if (b->be) {
-		tb_close_be(b, false);
+		tb_close_be(b, removed);
 	}
 	harness_settle();
 	harness_use(b->t.fdom);
@@ -289,10 +275,19 @@ void tb_finish(struct tb_pair *b)
 		kpv_shim_page_free(b->buf[i]);
 	}
 	t_stop(b->t.fdom, b->t.fk);
-	t_stop(b->t.bdom, b->t.bk);
-	t_assert_clean(b->t.fdom, 1);
-	t_assert_clean(b->t.bdom, 0);
+	t_assert_clean(b->t.fdom, removed ? 0 : 1);	/* a removed device's port goes too */
+	if (!(how & TB_BE_GONE)) {
+		t_stop(b->t.bdom, b->t.bk);
+	}
+	if (!(how & (TB_BE_GONE | TB_BE_CRASHED))) {
+		t_assert_clean(b->t.bdom, 0);
+	}
 	free(b->store.data);
+}
+
+void tb_finish(struct tb_pair *b)
+{
+	tb_end(b, 0);
 }
 
 /* --- requests ------------------------------------------------------------------------------ */
@@ -349,6 +344,30 @@ int tb_submit(struct tb_pair *b, struct tb_io *io)
 bool tb_io_done(void *io)
 {
 	return ((struct tb_io *)io)->completions > 0;
+}
+
+struct batch {
+	struct tb_io *io;
+	uint32_t n;
+};
+
+static bool all_done(void *batch)
+{
+	const struct batch *t = batch;
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (!t->io[i].completions) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool tb_run_all(struct tb_io *io, uint32_t n, uint64_t max_ns)
+{
+	struct batch t = { io, n };
+
+	return harness_run(all_done, &t, max_ns);
 }
 
 uint16_t tb_do(struct tb_pair *b, struct tb_io *io)

@@ -71,6 +71,15 @@ void tb_connect(struct tb_pair *b);
 bool tb_fe_connected(void *pair);
 /* Close what is open, run until released, free the buffers, stop pvdrivers, check clean. */
 void tb_finish(struct tb_pair *b);
+/*
+ * The same, with the device removed (closed as such, no control port
+ * left), the backend's domain destroyed (nothing to stop), or its driver
+ * crashed earlier (what the old instance held stays: not checked).
+ */
+#define TB_REMOVED	0x1u
+#define TB_BE_GONE	0x2u
+#define TB_BE_CRASHED	0x4u
+void tb_end(struct tb_pair *b, unsigned int how);
 void tb_close_fe(struct tb_pair *b, bool removed);
 void tb_close_be(struct tb_pair *b, bool removed);
 bool tb_fe_released(void *pair);
@@ -90,6 +99,8 @@ int tb_submit(struct tb_pair *b, struct tb_io *io);
 /* Submit, run until it completes (fails the test if not within 5 s); its status. */
 uint16_t tb_do(struct tb_pair *b, struct tb_io *io);
 bool tb_io_done(void *io);
+/* Run until each of the @n requests from @io has completed; whether they did within @max_ns. */
+bool tb_run_all(struct tb_io *io, uint32_t n, uint64_t max_ns);
 
 /* The bytes @io's segments cover, from their disk address and @seed; checked likewise. */
 void tb_fill(struct tb_io *io, uint32_t seed);

@@ -419,17 +419,7 @@ void tnet_finish(struct tnet *t)
 
 void tn_pair_init(struct t_pair *p)
 {
-	memset(p, 0, sizeof(*p));
-	p->fdom = harness_domain("front", 1);
-	p->bdom = harness_domain("back", 1);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p->fdom);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(p->bdom);
-	CU_ASSERT_EQUAL_FATAL(harness_device_setup(p->fdom, p->bdom, KEEL_IO_CLASS_NET, 0, &p->id,
-						   &p->fe_port), 0);
-	p->fk = t_start(p->fdom);
-	p->bk = t_start(p->bdom);
-	t_device(p->fdom, p->fk, p->id, &p->finfo);
-	t_device(p->bdom, p->bk, p->id, &p->binfo);
+	t_pair_class(p, KEEL_IO_CLASS_NET);
 }
 
 void tn_pair_fe(struct t_pair *p, struct tnf *f)

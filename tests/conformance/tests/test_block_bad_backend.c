@@ -238,6 +238,39 @@ static void test_unknown_status(void)
 	CU_ASSERT_EQUAL(t_page(B.t.id)->fe_state, KEEL_IO_STATE_CONNECTED);
 }
 
+/* block.md: responses come in any order; MBZ fields a 1.0 receiver ignores. */
+static void test_any_order(void)
+{
+	static const uint16_t st[3] = { KEEL_IO_BLOCK_S_RANGE, KEEL_IO_BLOCK_S_OK,
+					KEEL_IO_BLOCK_S_IOERR };
+	struct keel_io_block_request rq[3];
+	struct keel_io_block_response *rsp;
+
+	connect(KEEL_IO_BLOCK_F_FLUSH, 1);
+	write_io(&W, 0, 0, 1);
+	write_io(&W2, 8, 1, 2);
+	tb_rw(&B, &R, KEEL_IO_BLOCK_OP_READ, 0, 16, 2, 0, 4096, 4096);
+	CU_ASSERT_EQUAL_FATAL(tb_submit(&B, &R), 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		CU_ASSERT_TRUE_FATAL(take_rq(0, &rq[i]));
+	}
+	for (uint32_t i = 3; i-- > 0;) {
+		rsp = kpv_ring_be_next(&RR[0].ring);
+		*rsp = (struct keel_io_block_response){ .id = rq[i].id, .op = rq[i].op,
+							.status = st[i], .pad0 = 0xff,
+							.pad1 = 0xffffffff };
+	}
+	kpv_ring_be_push(&RR[0].ring);
+	harness_use(B.t.bdom);
+	kpv_evtchn_notify(B.t.bk, RR[0].port);
+	harness_settle();
+	CU_ASSERT_EQUAL(W.completions + W2.completions + R.completions, 3);
+	CU_ASSERT_EQUAL(W.status, st[0]);
+	CU_ASSERT_EQUAL(W2.status, st[1]);
+	CU_ASSERT_EQUAL(R.status, st[2]);
+	CU_ASSERT_EQUAL(t_page(B.t.id)->fe_state, KEEL_IO_STATE_CONNECTED);
+}
+
 static void test_too_many_responses(void)
 {
 	struct keel_io_ring_header *hdr;
@@ -343,7 +376,7 @@ static uint32_t rw_sectors(const struct keel_io_block_request *rq, bool write)
 	CU_ASSERT(ind ? rq->nr_segments > 13 && rq->nr_segments <= 1024
 		      : rq->nr_segments >= 1 && rq->nr_segments <= 13);
 	for (uint32_t p = 0; p < pages; p++) {
-		uint32_t n = ind ? (rq->nr_segments - p * 512 < 512 ? rq->nr_segments - p * 512 : 512) : rq->nr_segments;
+		uint32_t left = rq->nr_segments - p * 512, n = ind && left > 512 ? 512 : left;
 
 		if (!ind) {
 			bytes += segs_bytes(rq->seg, n, write);
@@ -447,6 +480,7 @@ static CU_TestInfo tests[] = {
 	{ "a response with another op: PROTOCOL", test_wrong_op },
 	{ "a response on another ring: PROTOCOL", test_other_ring },
 	{ "an unknown status: S_IOERR", test_unknown_status },
+	{ "responses in any order; MBZ fields ignored", test_any_order },
 	{ "more responses than requests: PROTOCOL", test_too_many_responses },
 	{ "a backend gone with writes in flight: no success without S_OK",
 	  test_backend_leaves_with_writes },

@@ -447,7 +447,7 @@ static void test_read_only(void)
 	expect(KEEL_IO_BLOCK_OP_READ, KEEL_IO_BLOCK_S_OK);
 }
 
-/* Exactly the segment's bytes move: from a read-only grant for WRITE, into a writable one for READ. */
+/* Exactly the segment's bytes move: out of a read-only grant, into a writable one. */
 static void test_exact_bytes(void)
 {
 	commit(ALL_F);
@@ -542,7 +542,27 @@ static void test_bounded_work(void)
 	CU_ASSERT_EQUAL(t_page(B.t.id)->be_state, KEEL_IO_STATE_CONNECTED);
 }
 
+/* block.md "Rings": one ring unless F_MULTI_QUEUE was accepted. */
+static void test_rings_without_multi_queue(void)
+{
+	CU_ASSERT_EQUAL_FATAL(tb_be_open(&B), 0);
+	harness_settle();
+	raw_fe_ring(&F, 0, 0, false);
+	raw_fe_ring(&F, 1, 0, false);
+	raw_fe_view(&F, 0, KEEL_IO_BLOCK_SLOT_SIZE, &ring);
+	raw_fe_commit(&F, ++gen, 2, ALL_F);
+	harness_settle();
+	expect_error(KEEL_IO_ERR_RINGS, "two rings without F_MULTI_QUEUE");
+	/* With it, two rings are fine. */
+	raw_fe_state(&F, KEEL_IO_STATE_CLOSED);
+	harness_settle();
+	raw_fe_commit(&F, ++gen, 2, ALL_F | KEEL_IO_BLOCK_F_MULTI_QUEUE);
+	CU_ASSERT_TRUE(harness_run(be_connected, NULL, T_SECOND));
+	CU_ASSERT_EQUAL(B.store.connects, 1);
+}
+
 static CU_TestInfo tests[] = {
+	{ "two rings without F_MULTI_QUEUE: RINGS", test_rings_without_multi_queue },
 	{ "each protocol error: ERROR with its code, no answer", test_protocol_errors },
 	{ "nothing is served behind a protocol error", test_nothing_after_an_error },
 	{ "not negotiated: S_NOTSUPP, still connected", test_not_negotiated },

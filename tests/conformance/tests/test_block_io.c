@@ -309,18 +309,6 @@ static void test_media_error(void)
 	write_read(0, 0, 4096, 4096, 11);
 }
 
-static bool all_done(void *ctx)
-{
-	uint32_t n = *(uint32_t *)ctx;
-
-	for (uint32_t i = 0; i < n; i++) {
-		if (!X[i].completions) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /* @n writes of 4 KiB (each its own page, sector 8 * i, seed i), submitted at once. */
 static void submit_writes(uint32_t n, uint16_t queues)
 {
@@ -334,7 +322,7 @@ static void submit_writes(uint32_t n, uint16_t queues)
 
 static void check_writes(uint32_t n)
 {
-	CU_ASSERT_TRUE(harness_run(all_done, &n, 10 * T_SECOND));
+	CU_ASSERT_TRUE(tb_run_all(X, n, 10 * T_SECOND));
 	for (uint32_t i = 0; i < n; i++) {
 		CU_ASSERT_EQUAL(X[i].completions, 1);
 		CU_ASSERT_EQUAL(X[i].status, KEEL_IO_BLOCK_S_OK);
@@ -484,6 +472,33 @@ static void test_only_the_segments(void)
 	}
 }
 
+/* Out of grants with nothing in flight to wait for: the request fails rather than stalls. */
+static void test_out_of_grants(void)
+{
+	static uint32_t hoard[32 * 256];
+	uint32_t n = 0;
+
+	tb_connect(&B);
+	harness_use(B.t.fdom);
+	while (n < 32 * 256 && kpv_grant(B.t.fk, harness_domid(B.t.bdom), B.buf[0], true,
+					 &hoard[n]) == 0) {
+		n++;
+	}
+	CU_ASSERT_FATAL(n > 100 && n < 32 * 256);
+	for (uint32_t i = 0; i < 10; i++) {
+		CU_ASSERT(kpv_grant_end(B.t.fk, hoard[--n]));
+	}
+	tb_rw(&B, &W, KEEL_IO_BLOCK_OP_WRITE, 0, 0, 0, 0, 20 * 512, 512);	/* 21 grants */
+	CU_ASSERT_EQUAL(tb_do(&B, &W), KEEL_IO_BLOCK_S_IOERR);
+	CU_ASSERT(harness_log_has(B.t.fdom, "out of grants"));
+	write_read(0, 0, 4 * 512, 512, 13);				/* 4 grants */
+	harness_use(B.t.fdom);
+	while (n > 0) {
+		CU_ASSERT(kpv_grant_end(B.t.fk, hoard[--n]));
+	}
+	write_read(0, 0, 20 * 512, 512, 14);
+}
+
 static CU_TestInfo tests[] = {
 	{ "connected: geometry and features told to the OS", test_info },
 	{ "data written reads back: sizes, offsets, segment lengths", test_sizes_and_offsets },
@@ -505,6 +520,7 @@ static CU_TestInfo tests[] = {
 	{ "several queues, and a backend allowing one", test_multi_queue },
 	{ "requests no device could serve are refused", test_refused },
 	{ "no byte outside the segments is touched", test_only_the_segments },
+	{ "out of grants: the request fails, the next goes", test_out_of_grants },
 	CU_TEST_INFO_NULL,
 };
 

@@ -53,18 +53,6 @@ static void submit_until_sent(uint32_t n, uint64_t parts)
 	CU_ASSERT_TRUE_FATAL(harness_run(sent, NULL, T_SECOND));
 }
 
-static bool all_done(void *ctx)
-{
-	uint32_t n = *(uint32_t *)ctx;
-
-	for (uint32_t i = 0; i < n; i++) {
-		if (!X[i].completions) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static uint32_t completed(uint32_t n)
 {
 	uint32_t c = 0;
@@ -87,7 +75,7 @@ static void writes(uint32_t n, uint32_t seed)
 /* All of X[0 .. n-1] completed once, S_OK, the disk holding what they wrote. */
 static void assert_written(uint32_t n, uint32_t seed)
 {
-	CU_ASSERT_TRUE(harness_run(all_done, &n, 5 * T_SECOND));
+	CU_ASSERT_TRUE(tb_run_all(X, n, 5 * T_SECOND));
 	for (uint32_t i = 0; i < n; i++) {
 		CU_ASSERT_EQUAL(X[i].completions, 1);
 		CU_ASSERT_EQUAL(X[i].status, KEEL_IO_BLOCK_S_OK);
@@ -148,7 +136,6 @@ static bool served_a_ring(void *ctx)
 /* The backend answered some, and the frontend saw none of it: those go again too, once each. */
 static void test_backend_crashes_after_serving_some(void)
 {
-	static uint32_t n = NX;
 
 	B.fopts.ring_order = 0;			/* 32 slots */
 	tb_connect(&B);
@@ -161,23 +148,8 @@ static void test_backend_crashes_after_serving_some(void)
 	B.t.bk = t_start(B.t.bdom);
 	B.be = NULL;
 	CU_ASSERT_EQUAL_FATAL(tb_be_open(&B), 0);
-	CU_ASSERT_TRUE(harness_run(all_done, &n, 5 * T_SECOND));
 	assert_written(NX, 300);
-	/* The crashed instance's allocations stay taken: no clean check for it. */
-	harness_use(B.t.fdom);
-	kpv_blkfront_close(B.os.fe, false);
-	harness_use(B.t.bdom);
-	kpv_blkback_close(B.be, false);
-	CU_ASSERT_TRUE(harness_run(tb_fe_released, &B, 10 * T_SECOND));
-	CU_ASSERT_TRUE(harness_run(tb_be_released, &B, 10 * T_SECOND));
-	harness_use(B.t.fdom);
-	for (uint32_t i = 0; i < TB_PAGES; i++) {
-		kpv_shim_page_free(B.buf[i]);
-	}
-	t_stop(B.t.fdom, B.t.fk);
-	t_stop(B.t.bdom, B.t.bk);
-	t_assert_clean(B.t.fdom, 1);
-	free(B.store.data);
+	tb_end(&B, TB_BE_CRASHED);
 }
 
 /*
@@ -260,26 +232,14 @@ static void test_device_removed(void)
 	writes(50, 600);
 	submit_until_sent(50, 1);
 	CU_ASSERT_EQUAL(harness_device_remove(B.t.id), 0);
-	harness_use(B.t.fdom);
-	kpv_blkfront_close(B.os.fe, true);
-	harness_use(B.t.bdom);
-	kpv_blkback_close(B.be, true);
-	harness_settle();
-	CU_ASSERT_TRUE(harness_run(tb_fe_released, &B, 10 * T_SECOND));
-	CU_ASSERT_EQUAL(B.store.released, 1);
+	/* Neither end waits for the other. */
+	tb_close_fe(&B, true);
+	tb_close_be(&B, true);
 	for (uint32_t i = 0; i < 50; i++) {
 		CU_ASSERT_EQUAL(X[i].completions, 1);
 		CU_ASSERT_EQUAL(X[i].status, KEEL_IO_BLOCK_S_IOERR);
 	}
-	harness_use(B.t.fdom);
-	for (uint32_t i = 0; i < TB_PAGES; i++) {
-		kpv_shim_page_free(B.buf[i]);
-	}
-	t_stop(B.t.fdom, B.t.fk);
-	t_stop(B.t.bdom, B.t.bk);
-	t_assert_clean(B.t.fdom, 0);
-	t_assert_clean(B.t.bdom, 0);
-	free(B.store.data);
+	tb_end(&B, TB_REMOVED);
 }
 
 /* Closing: queued requests end S_IOERR; those on the ring are answered or fail, once each. */
@@ -293,7 +253,7 @@ static void test_frontend_closes(void)
 	submit_until_sent(n, 32);
 	harness_use(B.t.fdom);
 	kpv_blkfront_close(B.os.fe, false);
-	CU_ASSERT_TRUE(harness_run(all_done, &n, 10 * T_SECOND));
+	CU_ASSERT_TRUE(tb_run_all(X, n, 10 * T_SECOND));
 	for (uint32_t i = 0; i < n; i++) {
 		CU_ASSERT_EQUAL(X[i].completions, 1);
 		if (X[i].status == KEEL_IO_BLOCK_S_OK) {
@@ -310,7 +270,7 @@ static void test_frontend_closes(void)
 
 static void test_no_backend_closes(void)
 {
-	static uint32_t n = 5;
+	uint32_t n = 5;
 
 	CU_ASSERT_EQUAL_FATAL(tb_fe_open(&B), 0);
 	writes(n, 800);
@@ -321,7 +281,7 @@ static void test_no_backend_closes(void)
 	harness_use(B.t.fdom);
 	kpv_blkfront_close(B.os.fe, false);
 	CU_ASSERT_EQUAL(tb_submit(&B, &X[5]), -KEEL_EBUSY);
-	CU_ASSERT_TRUE(harness_run(all_done, &n, 10 * T_SECOND));
+	CU_ASSERT_TRUE(tb_run_all(X, n, 10 * T_SECOND));
 	for (uint32_t i = 0; i < n; i++) {
 		CU_ASSERT_EQUAL(X[i].status, KEEL_IO_BLOCK_S_IOERR);
 	}
@@ -332,7 +292,7 @@ static void test_no_backend_closes(void)
 /* The backend domain dies mid-I/O: requests wait (no success); the device's removal fails them. */
 static void test_backend_domain_destroyed(void)
 {
-	static uint32_t n = 10;
+	uint32_t n = 10;
 
 	tb_connect(&B);
 	writes(n, 900);
@@ -342,20 +302,12 @@ static void test_backend_domain_destroyed(void)
 	CU_ASSERT_TRUE(harness_run(fe_lost, NULL, T_SECOND));
 	harness_run(NULL, NULL, 30 * T_SECOND);
 	CU_ASSERT_EQUAL(completed(n), 0);
-	harness_use(B.t.fdom);
-	kpv_blkfront_close(B.os.fe, true);
-	CU_ASSERT_TRUE(harness_run(all_done, &n, T_SECOND));
+	tb_close_fe(&B, true);
+	CU_ASSERT_TRUE(tb_run_all(X, n, T_SECOND));
 	for (uint32_t i = 0; i < n; i++) {
 		CU_ASSERT_EQUAL(X[i].status, KEEL_IO_BLOCK_S_IOERR);
 	}
-	CU_ASSERT_TRUE(harness_run(tb_fe_released, &B, 10 * T_SECOND));
-	harness_use(B.t.fdom);
-	for (uint32_t i = 0; i < TB_PAGES; i++) {
-		kpv_shim_page_free(B.buf[i]);
-	}
-	t_stop(B.t.fdom, B.t.fk);
-	t_assert_clean(B.t.fdom, 0);
-	free(B.store.data);
+	tb_end(&B, TB_REMOVED | TB_BE_GONE);
 }
 
 static CU_TestInfo tests[] = {

@@ -181,43 +181,69 @@ static void test_rx_nineteen_fragments(void)
 	bad_rx(r, 19);
 }
 
-static void test_rx_lengths_short(void)
+/*
+ * A bad chain: @n fragments in buffers 0.., @len bytes each (the last
+ * @last), total_len @total on the first, and a change to the last one.
+ */
+static void bad_chain(uint32_t n, uint16_t len, uint16_t last, uint32_t total,
+		      void (*spoil)(struct keel_io_net_rx_response *))
 {
-	struct keel_io_net_rx_response r[2];
+	struct keel_io_net_rx_response r[4];
 
 	connect(0, NULL);
-	r[0] = frag(0, 60, MORE, 100);
-	r[1] = frag(1, 30, 0, 0);
-	bad_rx(r, 2);
+	for (uint32_t i = 0; i < n; i++) {
+		r[i] = frag(i, i + 1 < n ? len : last, i + 1 < n ? MORE : 0, i ? 0 : total);
+	}
+	if (spoil) {
+		spoil(&r[n - 1]);
+	}
+	bad_rx(r, n);
+}
+
+static void beyond_page(struct keel_io_net_rx_response *r)
+{
+	r->offset = 4000;
+}
+
+static void later_total(struct keel_io_net_rx_response *r)
+{
+	r->total_len = 120;
+}
+
+static void returned(struct keel_io_net_rx_response *r)
+{
+	r->len = 0;
+	r->status = KEEL_IO_NET_S_DROPPED;
+}
+
+static void test_rx_lengths_short(void)
+{
+	bad_chain(2, 60, 30, 100, NULL);
 }
 
 static void test_rx_lengths_long(void)
 {
-	struct keel_io_net_rx_response r[2];
-
-	connect(0, NULL);
-	r[0] = frag(0, 60, MORE, 100);
-	r[1] = frag(1, 60, 0, 0);
-	bad_rx(r, 2);
+	bad_chain(2, 60, 60, 100, NULL);
 }
 
 static void test_rx_beyond_page(void)
 {
-	struct keel_io_net_rx_response r[1];
-
-	connect(0, NULL);
-	r[0] = frag(0, 200, 0, 200);
-	r[0].offset = 4000;
-	bad_rx(r, 1);
+	bad_chain(1, 0, 200, 200, beyond_page);
 }
 
 static void test_rx_total_zero(void)
 {
-	struct keel_io_net_rx_response r[1];
+	bad_chain(1, 0, 0, 0, NULL);
+}
 
-	connect(0, NULL);
-	r[0] = frag(0, 0, 0, 0);
-	bad_rx(r, 1);
+static void test_rx_later_fragment_fields(void)
+{
+	bad_chain(2, 60, 60, 120, later_total);
+}
+
+static void test_rx_dropped_inside_chain(void)
+{
+	bad_chain(2, 60, 60, 120, returned);
 }
 
 static void test_rx_flags_not_negotiated(void)
@@ -238,27 +264,6 @@ static void test_rx_flags_not_negotiated(void)
 		r[0].gso_type = KEEL_IO_NET_GSO_TCPV4;
 		bad_rx(r, 1);
 	}
-}
-
-static void test_rx_later_fragment_fields(void)
-{
-	struct keel_io_net_rx_response r[2];
-
-	connect(0, NULL);
-	r[0] = frag(0, 60, MORE, 120);
-	r[1] = frag(1, 60, 0, 120);
-	bad_rx(r, 2);
-}
-
-static void test_rx_dropped_inside_chain(void)
-{
-	struct keel_io_net_rx_response r[2];
-
-	connect(0, NULL);
-	r[0] = frag(0, 60, MORE, 120);
-	r[1] = frag(1, 0, 0, 0);
-	r[1].status = KEEL_IO_NET_S_DROPPED;
-	bad_rx(r, 2);
 }
 
 static void test_rx_unknown_status_returns_buffer(void)
