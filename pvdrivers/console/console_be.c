@@ -63,10 +63,10 @@ static bool broken(struct kpv_con_be *b, const char *what, uint32_t value)
 
 /*
  * console.md: the size changes with one 32-bit store and a notification
- * (a frontend compares be_config with its copy on every notification).
- * Connected, only if it took F_SIZE; before, so that a commit still to
- * come sees the size. Never once closing: the core may unmap the page.
- * [lock]
+ * (a frontend compares be_config with its copy on every notification, and
+ * when it connects). Connected, only if it took F_SIZE; before, so that a
+ * commit still to come sees it. Never once closing: the core may unmap the
+ * page. [lock]
  */
 static void size_show(struct kpv_con_be *b)
 {
@@ -218,8 +218,9 @@ static uint32_t be_check_commit(void *drv, const struct kpv_offer *offer,
 }
 
 /*
- * Requests may wait already: the work serves them. A size set since the
- * offer may have come after the frontend copied it: notify again.
+ * Requests may wait already: the work serves them. A size set while the
+ * offer was being published may have been overwritten by it (the core
+ * copies the offer into the page after be_offer() returns): send it again.
  */
 static void be_connected(void *drv, struct kpv_dev *dev)
 {
