@@ -115,6 +115,17 @@ static const struct evtchn_env domain_evtchn_env = {
  */
 static void free_domain(struct domain *d)
 {
+	/*
+	 * The vCPUs' timers before anything else: a timer that fires raises
+	 * KEEL_VIRQ_TIMER through d->evtchn, so one still armed would use
+	 * the event channels freed below (and timer_cancel() would wait, with
+	 * interrupts off, for a function spinning on their freed lock).
+	 */
+	for (uint32_t i = 0; i < d->vcpu_count; i++) {
+		if (d->vcpus[i] && d->vcpus[i]->state) {
+			vcpu_state_stop_timers(d->vcpus[i]);
+		}
+	}
 	/* Subsystems first: they may still write guest pages of @d or peers. */
 	if (d->devices) {
 		device_domain_destroy(d);	/* before the ports its devices name */

@@ -102,12 +102,19 @@ int vcpu_state_create(struct vcpu *v)
 	return 0;
 }
 
-void vcpu_state_destroy(struct vcpu *v)
+void vcpu_state_stop_timers(struct vcpu *v)
 {
 	struct vcpu_state *s = v->state;
 
 	timer_cancel(&s->timer);
 	timer_cancel(&s->poll_timer);
+}
+
+void vcpu_state_destroy(struct vcpu *v)
+{
+	struct vcpu_state *s = v->state;
+
+	vcpu_state_stop_timers(v);
 	if (s->info) {
 		guest_memory_unpin(v->domain, s->info_gpa >> PAGE_SHIFT);
 	}

@@ -89,13 +89,15 @@ keel_qemu_test(guest-share 240 --smp 2 ${GUEST_BOOT}
     --expect-line "keeltest: spin-heavy: SUCCESS share [0-9.]+% \\(expected 67 \\+- 8\\)")
 
 # Two domains each start their vCPU 1 and drive it: 'spread' on both CPUs, 'pinned' on CPU 0.
+# One TCG thread for both CPUs: with a thread per CPU, QEMU 7.2 now and then faults on mapped
+# code right after a #VMEXIT under this load (docs/testing.md, "Emulator limits").
 set(SMP)
 foreach(dom spread pinned)
     foreach(grp errors start concurrent ipi updown)
         list(APPEND SMP --expect-line "keeltest: smp-${grp}-${dom}: SUCCESS [0-9]+ checks")
     endforeach()
 endforeach()
-keel_qemu_test(guest-smp 240 --smp 2 ${GUEST_BOOT}
+keel_qemu_test(guest-smp 240 --smp 2 --accel tcg,thread=single ${GUEST_BOOT}
     --module ${GUESTS}/smp.elf --module ${CONFIGS}/smp/config.dtb ${GUEST_CLEAN} ${SMP})
 
 # Eight domains at once on two CPUs.

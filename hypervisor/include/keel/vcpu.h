@@ -30,6 +30,12 @@
 /* Per-vCPU state of this layer, created and destroyed with the vCPU. */
 int vcpu_state_create(struct vcpu *v);
 void vcpu_state_destroy(struct vcpu *v);
+/*
+ * Disarm @v's timers and wait until their functions are not running: they
+ * raise events through the domain's event channels and wake @v, so the
+ * domain's teardown calls this before it destroys those.
+ */
+void vcpu_state_stop_timers(struct vcpu *v);
 
 /*
  * Put an offline vCPU online (into the scheduler); its registers were set
