@@ -267,14 +267,17 @@ static struct domain *new_domain(const struct domain_params *p)
 	d->lock = (struct spinlock)SPINLOCK_INIT;
 	d->time_origin_ns = arch_time_ns();
 	d->features = KEEL_F0_UPCALL_VECTOR | KEEL_F0_EVTCHN_EXPAND | KEEL_F0_DEVICE_TABLE |
-		      ((p->caps & KEEL_CAP_CONTROL) ? KEEL_F0_CONTROL : 0);
+		      ((p->caps & KEEL_CAP_CONTROL) ? KEEL_F0_CONTROL : 0) |
+		      ((p->platform & KEEL_DOMCREATE_F_PLATFORM_PCI) ? KEEL_F0_UPCALL_PLATFORM : 0);
+	d->platform = p->platform;
 	guest_memory_init(&d->mem, p->max_pages);
 	return d;
 }
 
 static bool params_valid(const struct domain_params *p)
 {
-	return name_valid(p->name) && p->vcpu_count >= 1 && p->vcpu_count <= DOMAIN_MAX_VCPUS &&
+	return name_valid(p->name) && !(p->platform & ~DOMAIN_PLATFORM_FLAGS) &&
+	       p->vcpu_count >= 1 && p->vcpu_count <= DOMAIN_MAX_VCPUS &&
 	       p->weight <= SCHED_WEIGHT_MAX && p->cap <= SCHED_CAP_MAX;
 }
 

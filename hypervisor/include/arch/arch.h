@@ -148,6 +148,14 @@ unsigned int arch_guest_layout(uint64_t ram_pages, struct arch_mem_range *out,
 			       unsigned int max);
 
 /*
+ * Finish @d's emulated platform once its RAM is populated: populate the
+ * firmware range and write the ACPI tables there (with KEEL_DOMCREATE_F_ACPI
+ * in d->platform; docs/abi/boot.md). Returns 0, -KEEL_ENOMEM, or 0 doing
+ * nothing for a domain without ACPI. Called by builders before any vCPU runs.
+ */
+int arch_platform_populate(struct domain *d);
+
+/*
  * Bracket calls into prebuilt libraries that use FPU/SIMD registers (zlib's
  * inflate uses SSE): arch_fpu_begin() turns interrupts off and saves the
  * FPU state of whatever ran before; arch_fpu_end() restores both. Keel's

@@ -20,10 +20,14 @@
 #include <keel/spinlock.h>
 #include <keel/types.h>
 #include <public/keel/abi.h>
+#include <public/keel/control.h>
 
 #define DOMAIN_SLOTS		256	/* live domains at most */
 #define DOMAIN_NAME_MAX		32	/* with the NUL, as in the control ABI */
 #define DOMAIN_MAX_VCPUS	64
+/* The emulated-platform flags a domain may have (public/keel/control.h). */
+#define DOMAIN_PLATFORM_FLAGS	(KEEL_DOMCREATE_F_ACPI | KEEL_DOMCREATE_F_PLATFORM_PCI | \
+				 KEEL_DOMCREATE_F_UART | KEEL_DOMCREATE_F_RTC)
 
 struct console_domain;
 struct device_domain;
@@ -69,6 +73,7 @@ struct domain {
 	struct sched_group sched;	/* its share of the CPUs */
 	uint64_t time_origin_ns;	/* (c) arch_time_ns() at creation: system time 0 */
 	uint32_t features;		/* (c) feature word 0 (KEEL_F0_*) it may use */
+	uint32_t platform;		/* (c) KEEL_DOMCREATE_F_*: its emulated platform */
 	bool identified;		/* KEEL_HC_IDENTIFY succeeded (atomic) */
 	struct keel_identity identity;	/* [lock] the last identity record */
 	void *arch;			/* (c) the architecture's per-domain state */
@@ -85,6 +90,7 @@ struct domain_params {
 	uint32_t cap;			/* CPU cap in percent of one CPU; 0: none */
 	uint32_t max_grant_frames;	/* 0: the default */
 	uint32_t max_maps;		/* grant maps it may hold; 0: the default */
+	uint32_t platform;		/* KEEL_DOMCREATE_F_* (ACPI, UART, RTC, PLATFORM_PCI) */
 };
 
 /*
