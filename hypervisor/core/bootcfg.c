@@ -50,9 +50,19 @@ static const struct {
 	{ "net", KEEL_IO_CLASS_NET, KEEL_CAP_BACKEND_NET },
 };
 
+static const struct {
+	const char *name;
+	uint32_t flag;
+} platform_names[] = {
+	{ "acpi", KEEL_DOMCREATE_F_ACPI },
+	{ "uart", KEEL_DOMCREATE_F_UART },
+	{ "rtc", KEEL_DOMCREATE_F_RTC },
+	{ "pci", KEEL_DOMCREATE_F_PLATFORM_PCI },
+};
+
 static const char *const domain_props[] = {
 	"domain-name", "memory-mib", "vcpus", "cpu-affinity", "weight", "cap-percent",
-	"kernel", "initrd", "cmdline", "capabilities", "console", "phandle",
+	"kernel", "initrd", "cmdline", "capabilities", "console", "platform", "phandle",
 	"linux,phandle",
 };
 
@@ -175,6 +185,47 @@ static bool parse_caps(struct parser *p, struct domain_spec *spec, int node)
 			return reject(p, spec, "capabilities", what);
 		}
 		spec->caps |= cap_names[j].cap;
+	}
+	return true;
+}
+
+/*
+ * "platform": the emulated devices, or "none". Absent, the builder chooses
+ * by kernel type (spec->platform_set stays false).
+ */
+static bool parse_platform(struct parser *p, struct domain_spec *spec, int node)
+{
+	char what[MSG_MAX];
+	int count = fdt_stringlist_count(p->fdt, node, "platform");
+
+	if (count == -FDT_ERR_NOTFOUND) {
+		return true;
+	}
+	if (count <= 0) {
+		return reject(p, spec, "platform", "must be a list of strings");
+	}
+	spec->platform_set = true;
+	for (int i = 0; i < count; i++) {
+		const char *s = fdt_stringlist_get(p->fdt, node, "platform", i, NULL);
+		size_t j = 0;
+
+		if (s && strcmp(s, "none") == 0 && count == 1) {
+			return true;
+		}
+		while (s && j < ARRAY_SIZE(platform_names) && strcmp(s, platform_names[j].name) != 0) {
+			j++;
+		}
+		if (!s || j == ARRAY_SIZE(platform_names)) {
+			format(what, sizeof(what), "unknown device '%s' (known: acpi, uart, rtc, pci; "
+			       "or \"none\" alone)", s ? s : "?");
+			return reject(p, spec, "platform", what);
+		}
+		spec->platform |= platform_names[j].flag;
+	}
+	if ((spec->platform & KEEL_DOMCREATE_F_PLATFORM_PCI) &&
+	    !(spec->platform & KEEL_DOMCREATE_F_ACPI)) {
+		return reject(p, spec, "platform", "'pci' needs 'acpi' (its interrupt routing "
+			      "is in the DSDT)");
 	}
 	return true;
 }
@@ -338,7 +389,7 @@ static bool parse_domain(struct parser *p, int node, struct domain_spec *spec,
 	     check_module(p, spec, "initrd", spec->initrd) &&
 	     get_string(p, spec, node, "cmdline", spec->cmdline, sizeof(spec->cmdline), false) &&
 	     parse_caps(p, spec, node) && parse_console(p, spec, node) &&
-	     parse_devices(p, spec, node, backend_phandles);
+	     parse_platform(p, spec, node) && parse_devices(p, spec, node, backend_phandles);
 	spec->memory_mib = mib;
 	return ok;
 }

@@ -72,6 +72,7 @@ static bool create(struct build *b)
 	struct domain_params p = {
 		.name = s->name,
 		.caps = s->caps,
+		.platform = s->platform,
 		.vcpu_count = s->vcpus,
 		.max_pages = s->memory_mib << (20 - PAGE_SHIFT),
 		.weight = s->weight,

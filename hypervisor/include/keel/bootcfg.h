@@ -42,6 +42,8 @@ struct domain_spec {
 	char cmdline[BOOTCFG_CMDLINE_MAX];
 	uint32_t caps;			/* KEEL_CAP_* */
 	bool console_input;		/* may take the serial console's input */
+	uint32_t platform;		/* KEEL_DOMCREATE_F_*: emulated devices */
+	bool platform_set;		/* "platform" given; else chosen by kernel type */
 	unsigned int device_count;
 	struct bootcfg_device devices[BOOTCFG_MAX_DEVICES];
 	bool skipped;			/* a problem was reported; do not start */

@@ -137,6 +137,7 @@ static void test_full_configuration(void)
 	fdt_property_string(blob, "initrd", "initrd");
 	fdt_property_string(blob, "cmdline", "console=hvc0 quiet");
 	fdt_property_string(blob, "console", "serial");
+	fdt_property(blob, "platform", "acpi\0uart\0pci", 14);
 	fdt_begin_node(blob, "devices");
 	add_device("disk0", "block", 7);
 	add_device("net0", "net", 7);
@@ -164,6 +165,10 @@ static void test_full_configuration(void)
 	CU_ASSERT_STRING_EQUAL(web->initrd, "initrd");
 	CU_ASSERT_STRING_EQUAL(web->cmdline, "console=hvc0 quiet");
 	CU_ASSERT_TRUE(web->console_input);
+	CU_ASSERT_TRUE(web->platform_set);
+	CU_ASSERT_EQUAL(web->platform, KEEL_DOMCREATE_F_ACPI | KEEL_DOMCREATE_F_UART |
+			KEEL_DOMCREATE_F_PLATFORM_PCI);
+	CU_ASSERT_FALSE(cfg.domains[0].platform_set);
 	CU_ASSERT_EQUAL(web->caps, 0);
 	CU_ASSERT_EQUAL_FATAL(web->device_count, 2);
 	CU_ASSERT_STRING_EQUAL(web->devices[0].name, "disk0");
@@ -186,7 +191,20 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.domains[0].affinity, UINT64_MAX);
 	CU_ASSERT_STRING_EQUAL(cfg.domains[0].initrd, "");
 	CU_ASSERT_FALSE(cfg.domains[0].console_input);
+	CU_ASSERT_FALSE(cfg.domains[0].platform_set);
 	CU_ASSERT_FALSE(cfg.domains[0].skipped);
+}
+
+static void test_platform_none(void)
+{
+	begin_root();
+	begin_domain("plain", 16);
+	fdt_property_string(blob, "platform", "none");
+	end_node();
+	CU_ASSERT_TRUE_FATAL(finish_and_parse());
+	CU_ASSERT_EQUAL(report_count, 0);
+	CU_ASSERT_TRUE(cfg.domains[0].platform_set);
+	CU_ASSERT_EQUAL(cfg.domains[0].platform, 0);
 }
 
 /* --- one broken property each ------------------------------------------- */
@@ -202,6 +220,10 @@ static void add_affinity_bytes(void) { fdt_property(blob, "cpu-affinity", "ab", 
 static void add_initrd_missing(void) { fdt_property_string(blob, "initrd", "nope"); }
 static void add_bad_cap(void) { fdt_property_string(blob, "capabilities", "root"); }
 static void add_bad_console(void) { fdt_property_string(blob, "console", "vga"); }
+static void add_bad_platform(void) { fdt_property_string(blob, "platform", "vga"); }
+static void add_pci_alone(void) { fdt_property_string(blob, "platform", "pci"); }
+static void add_none_and_more(void) { fdt_property(blob, "platform", "none\0uart", 10); }
+static void add_platform_number(void) { fdt_property_u32(blob, "platform", 1); }
 static void add_two_strings(void) { fdt_property(blob, "cmdline", "a\0b", 4); }
 
 static void add_unterminated(void)
@@ -270,6 +292,10 @@ static const struct broken_case broken_cases[] = {
 	{ add_initrd_missing, "property 'initrd': no boot module named 'nope'" },
 	{ add_bad_cap, "property 'capabilities': unknown capability 'root'" },
 	{ add_bad_console, "property 'console': must be \"serial\" or \"none\"" },
+	{ add_bad_platform, "property 'platform': unknown device 'vga'" },
+	{ add_pci_alone, "property 'platform': 'pci' needs 'acpi'" },
+	{ add_none_and_more, "property 'platform': unknown device 'none'" },
+	{ add_platform_number, "property 'platform': must be a list of strings" },
 	{ add_two_strings, "property 'cmdline': must be a single string" },
 	{ add_unterminated, "property 'cmdline': must be a single string" },
 	{ add_long_name, "property 'domain-name': too long" },
@@ -491,6 +517,7 @@ static void test_wrong_root(void)
 static CU_TestInfo tests[] = {
 	{ "full configuration", test_full_configuration },
 	{ "defaults", test_defaults },
+	{ "platform none", test_platform_none },
 	{ "each broken property is named", test_each_broken_property },
 	{ "missing required properties", test_missing_required },
 	{ "backend references", test_backend_references },
