@@ -9,7 +9,7 @@
 # line, and every SUCCESS line a run must produce is named with --expect-line, so a kernel that
 # stops early fails as well.
 set(GUESTS ${CMAKE_BINARY_DIR}/tests)
-foreach(cfg insn hcall pingpong isolation crash share eight bigmem smp reference ref-console
+foreach(cfg insn hcall pingpong isolation crash share eight bigmem smp reference ref-console hcbench
         ref-block ref-net)
     keel_config(${cfg})
 endforeach()
