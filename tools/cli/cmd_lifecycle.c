@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tools/cli/cmd_lifecycle.c - create, and the verbs that change a domain's
+ * state: pause, unpause, shutdown (-w), reboot, destroy.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include <keel/errno.h>
+#include <keel/sched.h>
+#include "../build/builder.h"
+#include "../config/domcfg.h"
+#include "cli.h"
+
+int cmd_create(struct cli *cli, int argc, char **argv)
+{
+	struct build_options opt = { 0 };
+	const char *path = NULL;
+	bool console = false;
+	char err[512];
+	struct domcfg cfg;
+	uint32_t domid;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			console = true;
+		} else if (strcmp(argv[i], "-p") == 0) {
+			opt.paused = true;
+		} else if (argv[i][0] == '-' || path) {
+			return cli_fail(cli, EXIT_USAGE, "create: unexpected '%s' (usage: create "
+					"CONFIG [-c] [-p])", argv[i]);
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!path) {
+		return cli_fail(cli, EXIT_USAGE, "create: which configuration file?");
+	}
+	if (domcfg_load(path, &cfg, err, sizeof(err)) != 0) {
+		return cli_fail(cli, EXIT_CONFIG, "%s", err);
+	}
+	if (keelctl_build_domain(cli->c, &cfg, &opt, &domid, err, sizeof(err)) != 0) {
+		cli_fail(cli, EXIT_FAILED, "create %s: %s", cfg.name, err);
+		domcfg_free(&cfg);
+		return EXIT_FAILED;
+	}
+	fprintf(cli->out, "created domain %s (id %u)%s\n", cfg.name, domid,
+		opt.paused ? ", paused" : "");
+	domcfg_free(&cfg);
+	return console ? cmd_console_attach(cli, domid) : EXIT_OK;
+}
+
+/* A verb of the form "VERB DOMAIN" calling @fn once. */
+static int simple(struct cli *cli, int argc, char **argv, long (*fn)(struct keelctl *, uint32_t),
+		  const char *done)
+{
+	uint32_t domid;
+	int rc;
+	long r;
+
+	if (argc != 2) {
+		return cli_fail(cli, EXIT_USAGE, "usage: %s DOMAIN", argv[0]);
+	}
+	rc = cli_lookup(cli, argv[1], &domid);
+	if (rc != EXIT_OK) {
+		return rc;
+	}
+	r = fn(cli->c, domid);
+	if (r != 0) {
+		return cli_fail(cli, EXIT_FAILED, "%s %s: %s", argv[0], argv[1], keelctl_strerror(r));
+	}
+	fprintf(cli->out, "%s: %s\n", argv[1], done);
+	return EXIT_OK;
+}
+
+int cmd_pause(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, keelctl_domain_pause, "paused");
+}
+
+int cmd_unpause(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, keelctl_domain_unpause, "unpaused");
+}
+
+int cmd_destroy(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, keelctl_domain_destroy, "destroyed");
+}
+
+static int wait_shutdown(struct cli *cli, uint32_t domid, const char *name)
+{
+	struct keel_ctl_domain_info info;
+
+	for (;;) {
+		long r = keelctl_domain_info(cli->c, domid, &info);
+
+		if (r == -KEEL_ESRCH || (r == 0 && (info.flags & (KEEL_DOMINFO_F_SHUTDOWN |
+								  KEEL_DOMINFO_F_DYING)))) {
+			fprintf(cli->out, "%s: shut down\n", name);
+			return EXIT_OK;
+		}
+		if (r != 0) {
+			return cli_fail(cli, EXIT_FAILED, "waiting for %s: %s", name,
+					keelctl_strerror(r));
+		}
+		cli_sleep(cli, cli->poll_ms ? cli->poll_ms : 100);
+	}
+}
+
+static int request(struct cli *cli, int argc, char **argv, uint32_t reason, bool may_wait)
+{
+	const char *name = NULL;
+	bool wait = false;
+	uint32_t domid;
+	int rc;
+	long r;
+
+	for (int i = 1; i < argc; i++) {
+		if (may_wait && strcmp(argv[i], "-w") == 0) {
+			wait = true;
+		} else if (argv[i][0] == '-' || name) {
+			return cli_fail(cli, EXIT_USAGE, "%s: unexpected '%s'", argv[0], argv[i]);
+		} else {
+			name = argv[i];
+		}
+	}
+	if (!name) {
+		return cli_fail(cli, EXIT_USAGE, "usage: %s DOMAIN%s", argv[0], may_wait ? " [-w]" : "");
+	}
+	rc = cli_lookup(cli, name, &domid);
+	if (rc != EXIT_OK) {
+		return rc;
+	}
+	r = keelctl_domain_shutdown(cli->c, domid, reason, 0);
+	if (r == -KEEL_EBUSY) {
+		return cli_fail(cli, EXIT_FAILED, "%s %s: it is already shut down", argv[0], name);
+	}
+	if (r != 0) {
+		return cli_fail(cli, EXIT_FAILED, "%s %s: %s", argv[0], name, keelctl_strerror(r));
+	}
+	fprintf(cli->out, "%s: %s requested\n", name, argv[0]);
+	return wait ? wait_shutdown(cli, domid, name) : EXIT_OK;
+}
+
+int cmd_shutdown(struct cli *cli, int argc, char **argv)
+{
+	return request(cli, argc, argv, KEEL_SHUTDOWN_POWEROFF, true);
+}
+
+int cmd_reboot(struct cli *cli, int argc, char **argv)
+{
+	return request(cli, argc, argv, KEEL_SHUTDOWN_REBOOT, false);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keelctl/keel_privcmd.h - the privileged driver's user-space API, version 1
+ * (docs/keelctl.md, "Privileged driver user-space API"): the structs a
+ * process passes to the driver's device nodes.
+ *
+ * Like the hypercall ABI these are fixed-width, naturally aligned, with
+ * explicit padding, so a 32-bit process and any OS's driver agree on them.
+ * The driver copies each buffer into a page of its own (a bounce page),
+ * puts that page's address where the descriptor says, makes the hypercall,
+ * and copies OUT buffers back. It checks no rights: Keel does.
+ */
+#ifndef KEELCTL_KEEL_PRIVCMD_H
+#define KEELCTL_KEEL_PRIVCMD_H
+
+#include <stdint.h>
+
+/* The API version; added fields and calls bump the minor. */
+#define KEEL_PRIVCMD_VERSION_MAJOR	1
+#define KEEL_PRIVCMD_VERSION_MINOR	0
+#define KEEL_PRIVCMD_VERSION		((KEEL_PRIVCMD_VERSION_MAJOR << 16) | KEEL_PRIVCMD_VERSION_MINOR)
+
+/* Buffers per call, at most: a full DOMAIN_LOAD batch (170 pages) and its array. */
+#define KEEL_PRIVCMD_MAX_BUFS		256
+#define KEEL_PRIVCMD_BUF_MAX_LEN	4096
+
+/* keel_privcmd_buf.flags */
+#define KEEL_PRIVCMD_BUF_IN		0x1u	/* copy to the bounce page before the call */
+#define KEEL_PRIVCMD_BUF_OUT		0x2u	/* copy back from it after the call */
+#define KEEL_PRIVCMD_BUF_GFN		0x4u	/* put the page's GFN, not its GPA */
+
+/* keel_privcmd_buf.at: where the bounce page's address goes. */
+#define KEEL_PRIVCMD_AT_NONE		0	/* nowhere (another buffer is patched later) */
+#define KEEL_PRIVCMD_AT_ARG		1	/* into args[index] */
+#define KEEL_PRIVCMD_AT_BUF		2	/* 8 bytes, little-endian, at offset in buffer index */
+
+struct keel_privcmd_buf {
+	uint64_t addr;			/* IN: user address of the data */
+	uint32_t len;			/* IN: 1 .. KEEL_PRIVCMD_BUF_MAX_LEN */
+	uint32_t flags;			/* IN: KEEL_PRIVCMD_BUF_* */
+	uint32_t at;			/* IN: KEEL_PRIVCMD_AT_* */
+	uint32_t index;			/* IN: argument 0..5, or another buffer's index */
+	uint32_t offset;		/* IN: AT_BUF: offset + 8 <= that buffer's len */
+	uint32_t pad0;			/* MBZ */
+};
+
+struct keel_privcmd_hypercall {
+	uint32_t version;		/* IN: KEEL_PRIVCMD_VERSION the caller was built for */
+	uint32_t nr;			/* IN: KEEL_HC_* number */
+	uint64_t args[6];		/* IN: arguments (those named by a buffer are replaced) */
+	uint64_t bufs;			/* IN: user address of keel_privcmd_buf[nr_bufs] */
+	uint32_t nr_bufs;		/* IN: 0 .. KEEL_PRIVCMD_MAX_BUFS */
+	uint32_t pad0;			/* MBZ */
+	int64_t result;			/* OUT: Keel's return value (>= 0 or -KEEL_E*) */
+};
+
+/*
+ * Linux ioctl numbers on /dev/keel/privcmd (type 'K'), spelled out so that
+ * every OS's header agrees: _IOR('K', 0, uint32_t) and
+ * _IOWR('K', 1, struct keel_privcmd_hypercall).
+ */
+#define KEEL_PRIVCMD_IOCTL_VERSION	0x80044b00u
+#define KEEL_PRIVCMD_IOCTL_HYPERCALL	0xc0504b01u
+
+#endif /* KEELCTL_KEEL_PRIVCMD_H */

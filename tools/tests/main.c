@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* tools/tests/main.c - runs every toolstack suite; fails if any test fails or none ran. */
+#include <stdio.h>
+#include <CUnit/Basic.h>
+#include "tests.h"
+
+int main(void)
+{
+	CU_SuiteInfo suites[] = {
+		xlcfg_suite, devspec_suite, lib_suite, create_suite, cli_suite, CU_SUITE_INFO_NULL,
+	};
+	unsigned int failed, ran;
+
+	if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) {
+		return 2;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	ran = CU_get_number_of_tests_run();
+	CU_cleanup_registry();
+	if (ran == 0) {
+		fprintf(stderr, "keelctl-tests: no test ran\n");
+		return 1;
+	}
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* tools/tests/tests.h - what the toolstack's test files share: suites, the fake Keel, images. */
+#ifndef KEELCTL_TESTS_H
+#define KEELCTL_TESTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <CUnit/CUnit.h>
+#include <keelctl/keelctl.h>
+
+extern CU_SuiteInfo xlcfg_suite, devspec_suite, lib_suite, create_suite, cli_suite;
+
+/* The shared fake Keel: a control domain "ctl" holding every capability. */
+struct env {
+	struct keelctl ctl;
+	void *ctl_dom;
+	uint32_t ctl_domid;
+	char dir[64];			/* a temporary directory for files */
+};
+
+struct env *env_get(void);
+uint64_t env_free_pages(void);
+unsigned int env_domains(void);
+/* Destroy every domain but the control domain. */
+void env_clean(void);
+/* Write @text to DIR/@name; returns the path (static buffer, next call overwrites). */
+const char *env_file(const char *name, const char *text);
+
+/* A Keel-native ELF kernel (tests/images.c). */
+struct test_kernel {
+	uint32_t mode;			/* KEEL_ENTRY_MODE_* */
+	uint64_t load;			/* p_paddr of the one segment */
+	uint64_t entry;			/* 0: load + 0x10 */
+	size_t code_size;		/* filesz (bytes of pattern) */
+	size_t bss;			/* memsz - filesz */
+	bool no_note;			/* leave the entry note out */
+	uint16_t abi_major, abi_minor;	/* 0.0: no ABI note */
+};
+
+/* Write the kernel to @path; its bytes are (i * 7 + 3) & 0xff at offset i. */
+int write_test_kernel(const char *path, const struct test_kernel *k);
+
+#endif
