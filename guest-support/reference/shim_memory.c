@@ -265,11 +265,16 @@ void *kpv_shim_page_alloc(void)
 	return pfn != 0 ? PAGE_PTR(pfn) : NULL;
 }
 
+/* NULL is ignored, as shim.h promises (and as kpv_shim_free() does). */
 void kpv_shim_page_free(void *page)
 {
 	uint32_t pfn = PFN(page);
-	unsigned long flags = kpv_shim_lock(&mem_lock);
+	unsigned long flags;
 
+	if (page == NULL) {
+		return;
+	}
+	flags = kpv_shim_lock(&mem_lock);
 	if (pfn >= nr_pages || pages[pfn].kind != PG_PAGE || PAGE_PTR(pfn) != page) {
 		kt_crash("kpv_shim_page_free(%p): not from kpv_shim_page_alloc()", page);
 	}

@@ -21,14 +21,6 @@
 #define blk_memset		__builtin_memset
 #define blk_memcmp		__builtin_memcmp
 
-/* shim.h does not promise that kpv_shim_page_free() takes NULL. */
-static inline void blk_page_free(void *page)
-{
-	if (page) {
-		kpv_shim_page_free(page);
-	}
-}
-
 static inline uint32_t blk_min32(uint32_t a, uint32_t b)
 {
 	return a < b ? a : b;

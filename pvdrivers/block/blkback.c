@@ -87,10 +87,10 @@ static void ring_free(struct kpv_blkback *be, uint32_t i)
 		kpv_shim_work_destroy(br->work);
 	}
 	for (uint32_t p = 0; p < BOUNCE_PAGES; p++) {
-		blk_page_free(br->bounce[p]);
+		kpv_shim_page_free(br->bounce[p]);
 	}
 	for (uint32_t p = 0; p < BE_IND_PAGES; p++) {
-		blk_page_free(br->ind[p]);
+		kpv_shim_page_free(br->ind[p]);
 	}
 	kpv_shim_free(br->ops);
 	kpv_shim_free(br);

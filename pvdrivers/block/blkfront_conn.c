@@ -81,7 +81,7 @@ static void conn_free(struct fe_conn *c)
 		for (uint32_t k = 0; k < KEEL_IO_RING_MAX_DATA_PAGES && fr->chunks[k]; k++) {
 			for (uint32_t s = 0; s < SHADOWS_PER_CHUNK; s++) {
 				for (uint32_t p = 0; p < IND_PAGES; p++) {
-					blk_page_free(fr->chunks[k][s].ind[p]);
+					kpv_shim_page_free(fr->chunks[k][s].ind[p]);
 				}
 			}
 			kpv_shim_free(fr->chunks[k]);

@@ -8,8 +8,9 @@
  * The shim also checks that pvdrivers keeps the contract shim.h states:
  * a lock is never taken twice, functions not marked [any] are never called
  * from an upcall or a timer or with a lock held, work items are not
- * destroyed from their own function, and nothing runs without a current
- * domain. A breach is a violation (harness_violations()), which fails the
+ * destroyed from their own function, no allocation is of 0 or more than a
+ * page, and nothing runs without a current domain. It keeps its own side:
+ * kpv_shim_free(NULL) and kpv_shim_page_free(NULL) are ignored. A breach is a violation (harness_violations()), which fails the
  * test.
  */
 #include <stdarg.h>
@@ -90,7 +91,13 @@ long kpv_shim_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint
 
 void *kpv_shim_alloc(size_t size)
 {
-	return ram_alloc(cur(__func__), size);
+	struct hdom *d = cur(__func__);
+
+	if (size == 0) {
+		harness_violation("%s: kpv_shim_alloc(0): shim.h says pvdrivers never asks for 0",
+				  d->name);
+	}
+	return ram_alloc(d, size);
 }
 
 void kpv_shim_free(void *p)

@@ -14,6 +14,7 @@
 
 static CU_SuiteInfo *const suites[] = {
 	&format_suite,
+	&shim_suite,
 	&ring_suite,
 	&start_suite,
 	&evtchn_suite,
@@ -25,6 +26,7 @@ static CU_SuiteInfo *const suites[] = {
 	&bad_frontend_suite,
 	&reconnect_suite,
 	&close_suite,
+	&handshake_rules_suite,
 	&console_io_suite,
 	&console_bad_frontend_suite,
 	&console_bad_backend_suite,

@@ -9,6 +9,7 @@
 #include <CUnit/CUnit.h>
 
 extern CU_SuiteInfo format_suite;
+extern CU_SuiteInfo shim_suite;
 extern CU_SuiteInfo start_suite;
 extern CU_SuiteInfo evtchn_suite;
 extern CU_SuiteInfo grants_suite;
@@ -20,6 +21,7 @@ extern CU_SuiteInfo bad_backend_suite;
 extern CU_SuiteInfo bad_frontend_suite;
 extern CU_SuiteInfo reconnect_suite;
 extern CU_SuiteInfo close_suite;
+extern CU_SuiteInfo handshake_rules_suite;
 /* The console class (pvdrivers/console). */
 extern CU_SuiteInfo console_io_suite;
 extern CU_SuiteInfo console_bad_frontend_suite;

@@ -84,7 +84,11 @@ static void fe_write(const void *data, uint32_t len)
 static bool take(struct raw_ring *rr, struct keel_io_console_slot *m)
 {
 	CU_ASSERT_FATAL(kpv_ring_be_available(&rr->ring) >= 0);
-	return kpv_ring_be_take(&rr->ring, m);
+	if (!kpv_ring_be_take(&rr->ring, m)) {
+		return false;
+	}
+	CU_ASSERT_EQUAL(m->flags, 0);	/* MBZ (ring.md): a sender writes zero */
+	return true;
 }
 
 /* ... and answers on @rr with @id and @len bytes of the pattern from @from. */

@@ -65,7 +65,9 @@ static void take_posted(void)
 	CU_ASSERT(kpv_ring_be_available(&RXR.ring) >= 0);
 	while (kpv_ring_be_take(&RXR.ring, slot)) {
 		CU_ASSERT_FATAL(nr_posted < 128);
-		memcpy(&posted[nr_posted++], slot, sizeof(posted[0]));
+		memcpy(&posted[nr_posted], slot, sizeof(posted[0]));
+		CU_ASSERT_EQUAL(posted[nr_posted].pad0, 0);	/* MBZ (ring.md) */
+		nr_posted++;
 	}
 }
 
@@ -342,6 +344,8 @@ static void test_grants_and_posting(void)
 	harness_use(P.bdom);
 	CU_ASSERT_EQUAL(kpv_map_grant(P.bk, harness_domid(P.fdom), posted[0].gref, false, &m), 0);
 	kpv_unmap_grant(P.bk, &m);
+	/* The TX slots dirty, as a backend's answers may leave them: MBZ must still be written zero. */
+	memset(TXR.maps[1].va, 0xff, KPV_PAGE_SIZE);
 	tn_frame(frame, sizeof(frame), tn_broadcast, F.link.mac, 1);
 	CU_ASSERT_EQUAL(tnf_send(&F, frame, sizeof(frame), 1, NULL, 0), 0);
 	harness_settle();
@@ -351,6 +355,9 @@ static void test_grants_and_posting(void)
 	memcpy(&req, slot, sizeof(req));
 	CU_ASSERT_EQUAL(req.total_len, 100);
 	CU_ASSERT_EQUAL(req.flags, 0);
+	CU_ASSERT(req.csum_start == 0 && req.csum_offset == 0 && req.gso_size == 0 &&
+		  req.gso_type == 0);
+	CU_ASSERT(req.pad0 == 0 && req.pad1 == 0);
 	CU_ASSERT_NOT_EQUAL(kpv_map_grant(P.bk, harness_domid(P.fdom), req.gref, false, &m), 0);
 	CU_ASSERT_EQUAL(kpv_map_grant(P.bk, harness_domid(P.fdom), req.gref, true, &m), 0);
 	CU_ASSERT(memcmp((uint8_t *)m.va + req.offset, frame, 100) == 0);

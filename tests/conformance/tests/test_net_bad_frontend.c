@@ -122,6 +122,7 @@ static bool take_tx(struct keel_io_net_tx_response *out)
 		return false;
 	}
 	memcpy(out, slot, sizeof(*out));
+	CU_ASSERT_EQUAL(out->pad0, 0);	/* ring.md: a sender writes zero in MBZ fields */
 	return true;
 }
 
@@ -346,6 +347,7 @@ static bool take_rx(struct keel_io_net_rx_response *out)
 		return false;
 	}
 	memcpy(out, slot, sizeof(*out));
+	CU_ASSERT(out->pad0[0] == 0 && out->pad0[1] == 0 && out->pad0[2] == 0);
 	return true;
 }
 
@@ -493,6 +495,38 @@ static void test_rx_grant_unusable(void)
 	assert_be_stopped(KEEL_IO_ERR_GRANT);
 }
 
+/* net.md: a BE never offers a GSO feature without its checksum feature, whatever its OS asks. */
+static void test_offer_gso_needs_csum(void)
+{
+	uint64_t f;
+
+	B.cfg.features = KEEL_IO_NET_F_GSO_TCPV4_TX | KEEL_IO_NET_F_GSO_TCPV6_TX |
+			 KEEL_IO_NET_F_GSO_TCPV4_RX | KEEL_IO_NET_F_CSUM_RX;
+	CU_ASSERT_EQUAL_FATAL(tnb_open(&B), 0);
+	harness_settle();
+	CU_ASSERT_EQUAL(t_page(P.id)->be_state, KEEL_IO_STATE_READY);
+	f = t_page(P.id)->be_features;
+	CU_ASSERT_EQUAL(f & (KEEL_IO_NET_F_GSO_TCPV4_TX | KEEL_IO_NET_F_GSO_TCPV6_TX), 0);
+	CU_ASSERT_NOT_EQUAL(f & KEEL_IO_NET_F_GSO_TCPV4_RX, 0);	/* its checksum is there */
+	CU_ASSERT_NOT_EQUAL(f & KEEL_IO_NET_F_CSUM_RX, 0);
+}
+
+/* net.md: a FE that accepts GSO without its checksum feature broke the handshake: FEATURES. */
+static void test_commit_gso_without_csum(void)
+{
+	raw_fe_ring(&R, 0, 0, false);
+	raw_fe_ring(&R, 1, 0, false);
+	CU_ASSERT_EQUAL_FATAL(tnb_open(&B), 0);
+	harness_settle();
+	raw_fe_commit(&R, 1, 2, KEEL_IO_NET_F_GSO_TCPV4_TX | KEEL_IO_NET_F_CSUM_RX);
+	harness_settle();
+	CU_ASSERT_EQUAL(t_page(P.id)->be_state, KEEL_IO_STATE_ERROR);
+	CU_ASSERT_EQUAL(t_page(P.id)->be_error, KEEL_IO_ERR_FEATURES);
+	CU_ASSERT_EQUAL(harness_foreign_maps(P.bdom), 0);
+	CU_ASSERT_EQUAL(B.connects, 0);
+	CU_ASSERT(t_quiet_steps() < 5);
+}
+
 static CU_TestInfo tests[] = {
 	{ "TX: a fragment of length 0: PROTOCOL", test_len_zero },
 	{ "TX: offset + len beyond the page: PROTOCOL", test_beyond_page },
@@ -521,6 +555,8 @@ static CU_TestInfo tests[] = {
 	{ "RX: a packet waits for enough buffers, never truncated", test_rx_waits_for_buffers },
 	{ "RX: offloads not accepted: completed or dropped", test_rx_offloads_not_accepted },
 	{ "RX: above MTU + 18: dropped", test_rx_above_mtu_dropped },
+	{ "the offer has GSO only with its checksum feature", test_offer_gso_needs_csum },
+	{ "a commit of GSO without its checksum: FEATURES", test_commit_gso_without_csum },
 	{ "RX: a buffer grant that cannot be copied: GRANT", test_rx_grant_unusable },
 	CU_TEST_INFO_NULL,
 };
