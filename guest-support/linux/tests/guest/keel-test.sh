@@ -1,0 +1,162 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# keel-test.sh - the in-guest half of the Linux package's runtime tests, run
+# by the test initramfs's /init (busybox sh) on a stock Debian kernel booted
+# on Keel. Each phase prints one line
+#     keeltest: linux-PHASE: SUCCESS|FAILURE [what]
+# on stdout (the serial console), as tests/guest/README.md asks.
+#
+# Usage: keel-test.sh PHASE [ARGS]; phases:
+#   load KO              insmod; the PCI device bound, kpv started, no errors
+#   console              /dev/hvc0 exists and takes a line (seen on Keel's console)
+#   console-shell        a shell on hvc0 (the runner types a command into it)
+#   block-write DISK     partition, mkfs.ext4, write patterns, sync (then reboot)
+#   block-verify DISK    after the reboot: the patterns read back intact
+#   net-up ADDR PEER     keth0 up with ADDR/24, carrier, ping PEER
+#   net-send PEER        64 MiB to PEER with its SHA-256 (nc, ports 5001/5002)
+#   net-recv             receive them and compare checksums
+#   reload KO            rmmod with every device live, insmod, devices back
+set -u
+
+PATTERN_MIB=8
+RANDOM_MIB=16
+NET_MIB=64
+
+result() { echo "keeltest: linux-$1: $2${3:+ $3}"; }
+
+# wait_for SECONDS COMMAND...: poll once a second until COMMAND succeeds.
+wait_for() {
+	t=$1
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		t=$((t - 1))
+		[ "$t" -gt 0 ] || return 1
+		sleep 1
+	done
+}
+
+kernel_errors() {
+	dmesg | grep -i 'keel' | grep -E -i 'error|fail|BUG|WARNING|refus' | grep -v 'keeltest'
+}
+
+phase_load() {
+	ko=$1
+	insmod "$ko" || { result load FAILURE "insmod $ko failed"; return 1; }
+	wait_for 10 test -e /sys/bus/pci/drivers/keel/0000:00:01.0 ||
+		{ result load FAILURE "the platform device did not bind"; return 1; }
+	dmesg | grep -q 'keel.*Keel ABI' || { result load FAILURE "kpv_start did not report"; return 1; }
+	if kernel_errors; then result load FAILURE "errors in the kernel log (above)"; return 1; fi
+	result load SUCCESS "$(cat /sys/bus/pci/devices/0000:00:01.0/modalias)"
+}
+
+phase_console() {
+	wait_for 10 test -c /dev/hvc0 || { result console FAILURE "no /dev/hvc0"; return 1; }
+	grep -q '^/dev/hvc' /proc/tty/drivers || { result console FAILURE "no hvc tty driver"; return 1; }
+	echo "keel-hvc0-marker $(cut -d' ' -f1 /proc/uptime)" >/dev/hvc0 ||
+		{ result console FAILURE "write to /dev/hvc0 failed"; return 1; }
+	result console SUCCESS "a marker line went to hvc0"
+}
+
+phase_console_shell() {
+	setsid sh -c 'exec sh </dev/hvc0 >/dev/hvc0 2>&1' &
+	result console-shell SUCCESS "shell on hvc0 (pid $!)"
+}
+
+# A pattern anyone can regenerate, and random data whose checksum is kept beside it.
+pattern() { yes 'keel linux block pattern 0123456789abcdef' | head -c $((PATTERN_MIB << 20)); }
+
+phase_block_write() {
+	disk=$1
+	wait_for 20 test -b "/dev/$disk" || { result block-write FAILURE "no /dev/$disk"; return 1; }
+	# One primary partition over the whole disk (busybox fdisk reads its answers).
+	printf 'o\nn\np\n1\n\n\nw\n' | fdisk "/dev/$disk" >/dev/null 2>&1
+	wait_for 10 test -b "/dev/${disk}1" || { result block-write FAILURE "no partition"; return 1; }
+	mkfs.ext4 -q -F "/dev/${disk}1" || { result block-write FAILURE "mkfs.ext4 failed"; return 1; }
+	mkdir -p /mnt/kv && mount -t ext4 "/dev/${disk}1" /mnt/kv ||
+		{ result block-write FAILURE "mount failed"; return 1; }
+	pattern >/mnt/kv/pattern
+	dd if=/dev/urandom of=/mnt/kv/random bs=1M count=$RANDOM_MIB 2>/dev/null
+	sha256sum /mnt/kv/random | cut -d' ' -f1 >/mnt/kv/random.sha256
+	sync
+	umount /mnt/kv || { result block-write FAILURE "umount failed"; return 1; }
+	result block-write SUCCESS "ext4 on ${disk}1, $PATTERN_MIB MiB pattern + $RANDOM_MIB MiB random"
+}
+
+phase_block_verify() {
+	disk=$1
+	wait_for 20 test -b "/dev/${disk}1" || { result block-verify FAILURE "no /dev/${disk}1"; return 1; }
+	mkdir -p /mnt/kv && mount -t ext4 -o ro "/dev/${disk}1" /mnt/kv ||
+		{ result block-verify FAILURE "mount failed"; return 1; }
+	want=$(pattern | sha256sum | cut -d' ' -f1)
+	got=$(sha256sum /mnt/kv/pattern | cut -d' ' -f1)
+	rwant=$(cat /mnt/kv/random.sha256)
+	rgot=$(sha256sum /mnt/kv/random | cut -d' ' -f1)
+	umount /mnt/kv
+	[ "$want" = "$got" ] || { result block-verify FAILURE "pattern differs"; return 1; }
+	[ "$rwant" = "$rgot" ] || { result block-verify FAILURE "random data differs"; return 1; }
+	result block-verify SUCCESS "pattern and random data intact"
+}
+
+phase_net_up() {
+	addr=$1 peer=$2
+	wait_for 20 test -e /sys/class/net/keth0 || { result net-up FAILURE "no keth0"; return 1; }
+	ip addr add "$addr/24" dev keth0 && ip link set keth0 up ||
+		{ result net-up FAILURE "ip failed"; return 1; }
+	wait_for 20 grep -qx 1 /sys/class/net/keth0/carrier || { result net-up FAILURE "no carrier"; return 1; }
+	[ "$(cat /sys/class/net/keth0/mtu)" = 1500 ] || { result net-up FAILURE "MTU is not 1500"; return 1; }
+	wait_for 30 ping -c 1 -W 1 "$peer" || { result net-up FAILURE "$peer does not answer"; return 1; }
+	ping -c 5 -W 2 "$peer" >/dev/null || { result net-up FAILURE "lost pings"; return 1; }
+	result net-up SUCCESS "keth0 $addr, $peer answers"
+}
+
+phase_net_send() {
+	peer=$1
+	dd if=/dev/urandom of=/tmp/net.bin bs=1M count=$NET_MIB 2>/dev/null
+	sha256sum /tmp/net.bin | cut -d' ' -f1 >/tmp/net.sha256
+	wait_for 30 nc "$peer" 5001 </tmp/net.sha256 || { result net-send FAILURE "no receiver"; return 1; }
+	wait_for 30 nc "$peer" 5002 </tmp/net.bin || { result net-send FAILURE "transfer failed"; return 1; }
+	result net-send SUCCESS "$NET_MIB MiB sent, sha256 $(cat /tmp/net.sha256)"
+}
+
+phase_net_recv() {
+	nc -l -p 5001 >/tmp/net.sha256 || { result net-recv FAILURE "no checksum"; return 1; }
+	nc -l -p 5002 >/tmp/net.bin || { result net-recv FAILURE "no data"; return 1; }
+	size=$(wc -c </tmp/net.bin)
+	got=$(sha256sum /tmp/net.bin | cut -d' ' -f1)
+	[ "$size" -eq $((NET_MIB << 20)) ] || { result net-recv FAILURE "got $size bytes"; return 1; }
+	[ "$got" = "$(cat /tmp/net.sha256)" ] || { result net-recv FAILURE "checksum differs"; return 1; }
+	result net-recv SUCCESS "$NET_MIB MiB, sha256 $got"
+}
+
+# What the module made, as one line (to compare before and after a reload).
+devices() { ls /sys/block | grep '^kvd'; ls /sys/class/net | grep '^keth'; ls /dev | grep '^hvc'; }
+
+phase_reload() {
+	ko=$1
+	before=$(devices | tr '\n' ' ')
+	rmmod keel || { result reload FAILURE "rmmod failed"; return 1; }
+	[ ! -e /sys/module/keel ] || { result reload FAILURE "module still present"; return 1; }
+	insmod "$ko" || { result reload FAILURE "insmod again failed"; return 1; }
+	wait_for 20 sh -c "[ \"\$(ls /sys/block | grep -c '^kvd')\" -ge 1 ] || ! echo '$before' | grep -q kvd"
+	sleep 2
+	after=$(devices | tr '\n' ' ')
+	[ "$before" = "$after" ] || { result reload FAILURE "devices were '$before', now '$after'"; return 1; }
+	if kernel_errors; then result reload FAILURE "errors in the kernel log (above)"; return 1; fi
+	result reload SUCCESS "devices back: $after"
+}
+
+phase=${1:-}
+[ $# -gt 0 ] && shift
+case "$phase" in
+load) phase_load "$@" ;;
+console) phase_console ;;
+console-shell) phase_console_shell ;;
+block-write) phase_block_write "$@" ;;
+block-verify) phase_block_verify "$@" ;;
+net-up) phase_net_up "$@" ;;
+net-send) phase_net_send "$@" ;;
+net-recv) phase_net_recv ;;
+reload) phase_reload "$@" ;;
+*) echo "usage: keel-test.sh load|console|console-shell|block-write|block-verify|net-up|net-send|net-recv|reload ..." >&2
+   exit 2 ;;
+esac
