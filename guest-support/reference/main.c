@@ -8,7 +8,8 @@
  * drive their device with the echo test class (echo.c), conback and
  * confront with the PV console (role_console.c), blkback and blkfront
  * with the PV block device (role_block.c), netsw, netping and netpong
- * with the PV network (role_net.c). Each further round
+ * with the PV network (role_net.c); serve is a long-lived backend for real
+ * guests (role_serve.c). Each further round
  * does it all again in the same domain, as a driver reload would. Result
  * lines, with "-N" appended in round N > 1:
  *   keeltest: reference-shim-<role>: SUCCESS n checks      (selftest.c)
@@ -150,6 +151,17 @@ static void run_round(const char *role, const char *suffix, bool selftest)
 	if (kt_strcmp(role, "blkback") == 0 || kt_strcmp(role, "blkfront") == 0) {
 		kt_snprintf(name, sizeof(name), "reference-block-%s%s", role, suffix);
 		ref_block_run(k, role, name);
+	}
+	if (kt_strcmp(role, "serve") == 0) {
+		ref_serve_run(k);	/* never returns */
+	}
+	if (kt_strncmp(role, "bench-blk", 9) == 0) {	/* tests/bench: figures, few checks */
+		kt_snprintf(name, sizeof(name), "reference-%s%s", role, suffix);
+		ref_bench_block_run(k, role, name);
+	}
+	if (kt_strncmp(role, "bench-net", 9) == 0) {
+		kt_snprintf(name, sizeof(name), "reference-%s%s", role, suffix);
+		ref_bench_net_run(k, role, name);
 	}
 	if (kt_strncmp(role, "net", 3) == 0) {
 		kt_snprintf(name, sizeof(name), "reference-net-%s%s", role, suffix);

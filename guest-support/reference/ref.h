@@ -63,6 +63,12 @@ void ref_console_run(struct kpv *k, const char *role, const char *name);
 void ref_block_run(struct kpv *k, const char *role, const char *name);
 /* role_net.c: the PV network roles netsw, netping and netpong (@role); group @name. */
 void ref_net_run(struct kpv *k, const char *role, const char *name);
+/* role_bench_block.c: the PV block benchmark roles bench-blkback and bench-blkfront; group @name. */
+void ref_bench_block_run(struct kpv *k, const char *role, const char *name);
+/* role_bench_net.c: the PV network benchmark roles bench-netsend and bench-netrecv; group @name. */
+void ref_bench_net_run(struct kpv *k, const char *role, const char *name);
+/* role_serve.c: role=serve, every device this domain backs, until Keel stops it. */
+void ref_serve_run(struct kpv *k) __attribute__((noreturn));
 
 /* --- Interrupt flag ------------------------------------------------------- */
 

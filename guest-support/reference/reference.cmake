@@ -12,5 +12,7 @@ set(REF_PROGRAM_SOURCES ${REF_DIR}/main.c ${REF_DIR}/selftest.c ${REF_DIR}/echo.
 list(APPEND REF_PROGRAM_SOURCES ${REF_DIR}/role_console.c)
 list(APPEND REF_PROGRAM_SOURCES ${REF_DIR}/role_block.c)
 list(APPEND REF_PROGRAM_SOURCES ${REF_DIR}/role_net.c)
+list(APPEND REF_PROGRAM_SOURCES ${REF_DIR}/role_bench_block.c ${REF_DIR}/role_bench_net.c)
+list(APPEND REF_PROGRAM_SOURCES ${REF_DIR}/role_serve.c)
 keel_test_guest64(reference ${REF_SHIM_SOURCES} ${REF_PROGRAM_SOURCES} ${KPV_SOURCES})
 target_include_directories(reference.elf PRIVATE ${REF_DIR} ${KPV_INCLUDE_DIRS})

@@ -62,8 +62,14 @@ static const struct {
 
 static const char *const domain_props[] = {
 	"domain-name", "memory-mib", "vcpus", "cpu-affinity", "weight", "cap-percent",
-	"kernel", "initrd", "cmdline", "capabilities", "console", "platform", "phandle",
-	"linux,phandle",
+	"kernel", "initrd", "cmdline", "capabilities", "console", "platform", "boot-protocol",
+	"on-poweroff", "on-reboot", "on-crash", "restart-limit", "phandle", "linux,phandle",
+};
+
+static const char *const end_action_names[] = {
+	[END_DESTROY] = "destroy",
+	[END_RESTART] = "restart",
+	[END_PRESERVE] = "preserve",
 };
 
 static const char *const device_props[] = { "class", "backend", "phandle", "linux,phandle" };
@@ -271,6 +277,81 @@ static bool parse_console(struct parser *p, struct domain_spec *spec, int node)
 	return true;
 }
 
+/* "boot-protocol": how a Linux kernel is entered; absent, the builder chooses. */
+static bool parse_boot_protocol(struct parser *p, struct domain_spec *spec, int node)
+{
+	char proto[16] = "";
+
+	if (!get_string(p, spec, node, "boot-protocol", proto, sizeof(proto), false)) {
+		return false;
+	}
+	if (strcmp(proto, "pvh") == 0) {
+		spec->boot_protocol = BOOT_PROTOCOL_PVH;
+	} else if (strcmp(proto, "linux64") == 0) {
+		spec->boot_protocol = BOOT_PROTOCOL_LINUX64;
+	} else if (proto[0]) {
+		return reject(p, spec, "boot-protocol", "must be \"pvh\" or \"linux64\"");
+	}
+	return true;
+}
+
+/* "on-poweroff" and friends: one of end_action_names; absent, @action is kept. */
+static bool parse_end_action(struct parser *p, struct domain_spec *spec, int node,
+			     const char *prop, uint8_t *action)
+{
+	char name[32] = "";
+
+	if (!get_string(p, spec, node, prop, name, sizeof(name), false)) {
+		return false;
+	}
+	if (!name[0] && !fdt_getprop(p->fdt, node, prop, NULL)) {
+		return true;
+	}
+	for (uint8_t i = 0; i < ARRAY_SIZE(end_action_names); i++) {
+		if (strcmp(name, end_action_names[i]) == 0) {
+			*action = i;
+			return true;
+		}
+	}
+	return reject(p, spec, prop, "must be \"destroy\", \"restart\" or \"preserve\"");
+}
+
+/* "restart-limit = <N S>": at most N restarts within S seconds. */
+static bool parse_restart_limit(struct parser *p, struct domain_spec *spec, int node)
+{
+	char what[MSG_MAX];
+	int len;
+	const fdt32_t *v = fdt_getprop(p->fdt, node, "restart-limit", &len);
+	uint32_t count, seconds;
+
+	if (!v) {
+		return true;
+	}
+	if (len != 2 * (int)sizeof(*v)) {
+		return reject(p, spec, "restart-limit", "must be two numbers, restarts and "
+			      "seconds, e.g. <3 60>");
+	}
+	count = fdt32_to_cpu(v[0]);
+	seconds = fdt32_to_cpu(v[1]);
+	if (count < 1 || count > BOOTCFG_RESTART_LIMIT_MAX || seconds < 1 ||
+	    seconds > BOOTCFG_RESTART_WINDOW_MAX) {
+		format(what, sizeof(what), "<%u %u> is out of range (1..%u restarts in 1..%u s)",
+		       count, seconds, BOOTCFG_RESTART_LIMIT_MAX, BOOTCFG_RESTART_WINDOW_MAX);
+		return reject(p, spec, "restart-limit", what);
+	}
+	spec->restart_limit = count;
+	spec->restart_window_s = seconds;
+	return true;
+}
+
+static bool parse_end_policy(struct parser *p, struct domain_spec *spec, int node)
+{
+	return parse_end_action(p, spec, node, "on-poweroff", &spec->on_poweroff) &&
+	       parse_end_action(p, spec, node, "on-reboot", &spec->on_reboot) &&
+	       parse_end_action(p, spec, node, "on-crash", &spec->on_crash) &&
+	       parse_restart_limit(p, spec, node);
+}
+
 static bool check_known_props(struct parser *p, struct domain_spec *spec,
 			      int node, const char *const *known, size_t n,
 			      const char *where)
@@ -371,6 +452,11 @@ static bool parse_domain(struct parser *p, int node, struct domain_spec *spec,
 	default_name(spec, node_name ? node_name : "");
 	spec->vcpus = 1;
 	spec->weight = BOOTCFG_DEFAULT_WEIGHT;
+	spec->on_poweroff = END_DESTROY;
+	spec->on_reboot = END_RESTART;
+	spec->on_crash = END_DESTROY;
+	spec->restart_limit = BOOTCFG_RESTART_LIMIT;
+	spec->restart_window_s = BOOTCFG_RESTART_WINDOW;
 	spec->phandle = fdt_get_phandle(p->fdt, node);
 
 	/* Stops at the first problem: one report per broken domain. */
@@ -389,7 +475,8 @@ static bool parse_domain(struct parser *p, int node, struct domain_spec *spec,
 	     check_module(p, spec, "initrd", spec->initrd) &&
 	     get_string(p, spec, node, "cmdline", spec->cmdline, sizeof(spec->cmdline), false) &&
 	     parse_caps(p, spec, node) && parse_console(p, spec, node) &&
-	     parse_platform(p, spec, node) && parse_devices(p, spec, node, backend_phandles);
+	     parse_platform(p, spec, node) && parse_boot_protocol(p, spec, node) &&
+	     parse_end_policy(p, spec, node) && parse_devices(p, spec, node, backend_phandles);
 	spec->memory_mib = mib;
 	return ok;
 }

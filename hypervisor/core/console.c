@@ -54,6 +54,7 @@ struct console_domain {
 	size_t line_raw;			/* output bytes they stand for */
 	size_t in_head;				/* input queue: index of the oldest byte */
 	size_t in_count;			/* input queue: bytes held */
+	void (*input_sink)(struct domain *d);	/* (atomic) an emulated device takes the input */
 	char line[CONSOLE_LINE_MAX];		/* the partial line, escaped */
 	uint8_t in[CONSOLE_INPUT_SIZE];
 	uint8_t ring[CONSOLE_RING_SIZE];	/* the byte at position p is ring[p % size] */
@@ -256,12 +257,17 @@ static size_t queue_input(struct domain *d, const uint8_t *buf, size_t len)
 	unsigned long flags = spin_lock_irqsave(&c->lock);
 	bool was_empty = c->in_count == 0;
 	size_t n = MIN(len, CONSOLE_INPUT_SIZE - c->in_count);
+	void (*sink)(struct domain *d);
 
 	for (size_t i = 0; i < n; i++) {
 		c->in[(c->in_head + c->in_count + i) % CONSOLE_INPUT_SIZE] = buf[i];
 	}
 	c->in_count += n;
+	sink = __atomic_load_n(&c->input_sink, __ATOMIC_ACQUIRE);
 	spin_unlock_irqrestore(&c->lock, flags);
+	if (n && sink) {
+		sink(d);	/* the device pulls what fits (console_input_take()) */
+	}
 	if (n && was_empty) {
 		/* -KEEL_ENOENT: not bound; the guest polls with CONSOLE_READ. */
 		(void)evtchn_raise_virq(d->evtchn, 0, KEEL_VIRQ_CONSOLE);
@@ -323,6 +329,26 @@ void console_domain_destroy(struct domain *d)
 	spin_unlock_irqrestore(&c->lock, flags);
 	d->console = NULL;
 	heap_free(c);
+}
+
+void console_set_input_sink(struct domain *d, void (*ready)(struct domain *d))
+{
+	__atomic_store_n(&d->console->input_sink, ready, __ATOMIC_RELEASE);
+}
+
+size_t console_input_take(struct domain *d, uint8_t *buf, size_t max)
+{
+	struct console_domain *c = d->console;
+	unsigned long flags = spin_lock_irqsave(&c->lock);
+	size_t n = MIN(max, c->in_count);
+
+	for (size_t i = 0; i < n; i++) {
+		buf[i] = c->in[(c->in_head + i) % CONSOLE_INPUT_SIZE];
+	}
+	c->in_head = (c->in_head + n) % CONSOLE_INPUT_SIZE;
+	c->in_count -= n;
+	spin_unlock_irqrestore(&c->lock, flags);
+	return n;
 }
 
 void console_set_serial_input(struct domain *d, bool allowed)

@@ -21,6 +21,7 @@
 #include <keel/guest_memory.h>
 #include <keel/heap.h>
 #include <keel/log.h>
+#include <keel/memory_ops.h>
 #include <keel/page_alloc.h>
 #include <keel/schedule.h>
 #include <keel/string.h>
@@ -35,6 +36,10 @@
 
 _Static_assert(sizeof(KEEL_VERSION) <= sizeof(((struct keel_ctl_host_info *)0)->version),
 	       "the release string fits keel_ctl_host_info.version with its NUL");
+
+_Static_assert(sizeof(((struct keel_ctl_domain_create *)0)->uuid) == DOMAIN_UUID_SIZE &&
+	       sizeof(((struct keel_ctl_domain_info *)0)->uuid) == DOMAIN_UUID_SIZE,
+	       "a domain keeps the uuid the control ABI carries");
 
 /* The header of struct keel_ctl_domain_list, which is a whole page. */
 struct list_header {
@@ -176,57 +181,226 @@ long ctl_hc_host_info(struct domain *caller, uint64_t gpa)
 	return copy_out(caller, gpa, &info, sizeof(info));
 }
 
-/* --- not yet: the control domain, issue 7 --------------------------------- */
+/* --- building a domain ----------------------------------------------------- */
+
+/* Pages one DOMAIN_LOAD call copies at most: bounds the time of one call. */
+#define LOAD_BATCH_PAGES	64
+
+/* Step 8 of DOMAIN_CREATE: the struct's contents. */
+static bool create_args_ok(const struct keel_ctl_domain_create *c)
+{
+	size_t len = strnlen((const char *)c->name, sizeof(c->name));
+	uint32_t ports = c->max_evtchn_ports;
+
+	return len > 0 && len < sizeof(c->name) &&
+	       c->nr_vcpus >= 1 && c->nr_vcpus <= DOMAIN_MAX_VCPUS &&
+	       !(c->flags & ~DOMAIN_PLATFORM_FLAGS) && !(c->caps & ~(uint64_t)KEEL_CAP_ALL_V1) &&
+	       (ports == 0 || (ports >= KEEL_EVTCHN_BASE_PORTS && ports <= KEEL_EVTCHN_MAX_PORTS)) &&
+	       c->weight <= SCHED_WEIGHT_MAX && c->pad0 == 0;
+}
 
 /*
- * Building a domain from a toolstack (CREATE, POPULATE, LOAD, the vCPU
- * context) lands with the control domain, issue 7. Until then these check
- * the right and say -KEEL_ENOSYS, so a toolstack can tell "not yet" from
- * "not allowed".
+ * What the creator does not see done: vCPU 0 online (it runs from its
+ * reset state, or the context SET_CONTEXT gives it, once unpaused) and
+ * the firmware tables of an ACPI platform.
  */
-static long not_yet(struct domain *caller)
+static long create_finish(struct domain *d)
 {
-	return may_control(caller) ? -KEEL_ENOSYS : -KEEL_EPERM;
+	if (vcpu_online(d->vcpus[0]) != 0 || arch_platform_populate(d) != 0) {
+		return -KEEL_ENOMEM;
+	}
+	return 0;
 }
 
 long ctl_hc_domain_create(struct domain *caller, uint64_t gpa)
 {
-	(void)gpa;
-	return not_yet(caller);
+	struct keel_ctl_domain_create c;
+	struct domain_params p;
+	struct domain *d;
+	long rc;
+
+	if (!may_control(caller)) {
+		return -KEEL_EPERM;
+	}
+	rc = copy_in(caller, gpa, &c, sizeof(c));
+	if (rc != 0) {
+		return rc;
+	}
+	if (!create_args_ok(&c)) {
+		return -KEEL_EINVAL;
+	}
+	if (c.caps & ~(uint64_t)caps_of(caller)) {
+		return -KEEL_EPERM;	/* no escalation */
+	}
+	p = (struct domain_params){
+		.name = (const char *)c.name,	/* NUL-terminated: checked above */
+		.uuid = c.uuid,
+		.caps = (uint32_t)c.caps,
+		.creator = caller->domid,
+		.vcpu_count = c.nr_vcpus,
+		.max_pages = c.max_pages,
+		.weight = c.weight,
+		.max_grant_frames = c.max_grant_frames,
+		.max_maps = c.max_maps,
+		.max_evtchn_ports = c.max_evtchn_ports,
+		.platform = c.flags,
+	};
+	/* -KEEL_EINVAL here: a name of other than printable ASCII. */
+	rc = domain_create(&p, &d);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = create_finish(d);
+	if (rc == 0) {
+		/* The OUT field only: the caller's other fields stay as they were. */
+		rc = copy_out(caller, gpa + offsetof(struct keel_ctl_domain_create, domid),
+			      &d->domid, sizeof(d->domid));
+	}
+	if (rc != 0) {
+		/* Nothing half-created: every page goes with the last reference. */
+		(void)domain_destroy(d);
+		domain_put(d);
+		return rc;
+	}
+	ctl_domain_state_changed(d);
+	domain_put(d);	/* the table keeps it */
+	return 0;
 }
 
 long ctl_hc_domain_populate(struct domain *caller, uint32_t domid, uint64_t gpa,
 			    uint64_t count)
 {
-	(void)domid;
-	(void)gpa;
-	(void)count;
-	return not_yet(caller);
+	struct domain *d;
+	long rc;
+
+	if (count == 0) {
+		return -KEEL_EINVAL;	/* a register argument: step 4 */
+	}
+	rc = get_controlled(caller, domid, &d);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = memory_populate_extents(caller, d, gpa, count);
+	domain_put(d);
+	return rc;
+}
+
+/* One DOMAIN_LOAD element: a whole page of the caller's RAM into @d's RAM. */
+static int32_t load_one(struct domain *caller, struct domain *d,
+			const struct keel_ctl_load_page *e)
+{
+	if (e->pad0 != 0) {
+		return -KEEL_EINVAL;
+	}
+	switch (guest_memory_copy_pages(d, e->dst_gfn, 0, caller, e->src_gfn, 0, PAGE_SIZE)) {
+	case 0:
+		return 0;
+	case GUEST_COPY_BAD_SRC:
+		return -KEEL_EFAULT;
+	default:
+		return -KEEL_ENOENT;
+	}
 }
 
 long ctl_hc_domain_load(struct domain *caller, uint32_t domid, uint64_t gpa,
 			uint64_t count)
 {
-	(void)domid;
-	(void)gpa;
-	(void)count;
-	return not_yet(caller);
+	struct keel_ctl_load_page e;
+	struct guest_batch b;
+	struct domain *d;
+	long rc;
+
+	if (count == 0) {
+		return -KEEL_EINVAL;
+	}
+	rc = get_controlled(caller, domid, &d);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = guest_batch_start(&b, caller, gpa, count, sizeof(e), LOAD_BATCH_PAGES);
+	if (rc == 0) {
+		while (guest_batch_next(&b, &e)) {
+			e.status = load_one(caller, d, &e);
+			guest_batch_done(&b, &e, offsetof(struct keel_ctl_load_page, status),
+					 sizeof(e.status), 1);
+		}
+		rc = guest_batch_end(&b);
+	}
+	domain_put(d);
+	return rc;
+}
+
+/*
+ * The checks the two context calls share, up to step 9: not self, the vCPU
+ * in range, control over @domid, which is paused or shut down. 0 with a
+ * reference to it in *@out.
+ */
+static long context_target(struct domain *caller, uint32_t domid, uint32_t vcpu,
+			   struct domain **out)
+{
+	struct domain *d;
+	long rc;
+
+	if (is_self(caller, domid) || vcpu >= DOMAIN_MAX_VCPUS) {
+		return -KEEL_EINVAL;
+	}
+	rc = get_controlled(caller, domid, &d);
+	if (rc != 0) {
+		return rc;
+	}
+	if (vcpu >= d->vcpu_count) {
+		rc = -KEEL_EINVAL;	/* the range check, now that D is known */
+	} else {
+		/*
+		 * The state before the struct (steps 7 and 8): whether the vCPU
+		 * may be touched at all decides whether its struct is read.
+		 */
+		switch (state_of(d)) {
+		case DOMAIN_PAUSED:
+		case DOMAIN_SHUTDOWN:
+			break;
+		case DOMAIN_DYING:
+			rc = -KEEL_ESRCH;
+			break;
+		default:
+			rc = -KEEL_EBUSY;
+			break;
+		}
+	}
+	if (rc != 0) {
+		domain_put(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
 }
 
 long ctl_hc_vcpu_set_context(struct domain *caller, uint32_t domid, uint32_t vcpu,
 			     uint64_t gpa)
 {
-	(void)vcpu;
-	(void)gpa;
-	return is_self(caller, domid) ? -KEEL_EINVAL : not_yet(caller);
+	struct domain *d;
+	long rc = context_target(caller, domid, vcpu, &d);
+
+	if (rc != 0) {
+		return rc;
+	}
+	rc = vcpu_ctl_set_context(d->vcpus[vcpu], caller, gpa);
+	domain_put(d);
+	return rc;
 }
 
 long ctl_hc_vcpu_get_context(struct domain *caller, uint32_t domid, uint32_t vcpu,
 			     uint64_t gpa)
 {
-	(void)vcpu;
-	(void)gpa;
-	return is_self(caller, domid) ? -KEEL_EINVAL : not_yet(caller);
+	struct domain *d;
+	long rc = context_target(caller, domid, vcpu, &d);
+
+	if (rc != 0) {
+		return rc;
+	}
+	rc = vcpu_ctl_get_context(d->vcpus[vcpu], caller, gpa);
+	domain_put(d);
+	return rc;
 }
 
 /* --- lifecycle ------------------------------------------------------------ */
@@ -440,6 +614,7 @@ static void info_fill(struct domain *d, struct keel_ctl_domain_info *info)
 	info->target_pages = d->mem.target_pages;
 	spin_unlock_irqrestore(&d->mem.lock, flags);
 	memcpy(info->name, d->name, strnlen(d->name, DOMAIN_NAME_MAX));
+	memcpy(info->uuid, d->uuid, sizeof(info->uuid));
 	/* The scheduler's own snapshot fields: single aligned words. */
 	info->weight = READ_ONCE(d->sched.weight);
 	info->cap_percent = READ_ONCE(d->sched.cap);

@@ -101,11 +101,19 @@ static void evtchn_port_raised(struct evtchn_domain *ed, uint32_t port)
 	vcpu_port_raised(evtchn_domain_owner(ed), port);
 }
 
+/* The platform device's interrupt is the architecture's business. */
+static long evtchn_check_platform_upcall(struct evtchn_domain *ed, uint32_t vcpu,
+					 uint32_t entry)
+{
+	return arch_platform_upcall_check(evtchn_domain_owner(ed), vcpu, entry);
+}
+
 static const struct evtchn_env domain_evtchn_env = {
 	.get_domain = evtchn_get_domain,
 	.put_domain = evtchn_put_domain,
 	.kick_vcpu = evtchn_kick_vcpu,
 	.port_raised = evtchn_port_raised,
+	.check_platform_upcall = evtchn_check_platform_upcall,
 };
 
 /*
@@ -208,6 +216,7 @@ static int build_parts(struct domain *d, const struct domain_params *p)
 		.vcpu_count = d->vcpu_count,
 		.features = d->features,
 		.caps = d->caps,
+		.max_ports = p->max_evtchn_ports,
 	};
 	int rc;
 
@@ -259,6 +268,9 @@ static struct domain *new_domain(const struct domain_params *p)
 	__atomic_fetch_add(&objects, 1, __ATOMIC_RELAXED);
 	memset(d, 0, sizeof(*d));
 	memcpy(d->name, p->name, strlen(p->name) + 1);
+	if (p->uuid) {
+		memcpy(d->uuid, p->uuid, DOMAIN_UUID_SIZE);
+	}
 	d->caps = p->caps;
 	d->creator = p->creator;
 	d->state = DOMAIN_CREATING;
@@ -278,7 +290,9 @@ static bool params_valid(const struct domain_params *p)
 {
 	return name_valid(p->name) && !(p->platform & ~DOMAIN_PLATFORM_FLAGS) &&
 	       p->vcpu_count >= 1 && p->vcpu_count <= DOMAIN_MAX_VCPUS &&
-	       p->weight <= SCHED_WEIGHT_MAX && p->cap <= SCHED_CAP_MAX;
+	       p->weight <= SCHED_WEIGHT_MAX && p->cap <= SCHED_CAP_MAX &&
+	       (p->max_evtchn_ports == 0 || (p->max_evtchn_ports >= KEEL_EVTCHN_BASE_PORTS &&
+					     p->max_evtchn_ports <= KEEL_EVTCHN_MAX_PORTS));
 }
 
 static void unpublish(struct domain *d)

@@ -2,16 +2,24 @@
 /*
  * core/domain_build.c - builds the boot-time domains: memory, kernel,
  * initrd, devices, the start info and the boot vCPU's registers, following
- * docs/abi/boot.md ("Keel native entry").
+ * docs/abi/boot.md. Keel-native kernels are loaded here; Linux kernels (PVH
+ * or bzImage) by core/linux_build.c and the arch.
  *
- * Placement, above the kernel in the same RAM range:
+ * Keel-native placement, above the kernel in the same RAM range:
  *   kernel | initrd (page-aligned) | BOOT: start info page (with the memory
  *   map, the module list and the command line), device table copy, the
  *   arch's boot tables, a 64 KiB stack
  * Everything comes from the domain's own RAM; a domain too small for it is
- * refused with that reason. Work is done in phases so that devices exist
- * before any start info (which holds a copy of the device table) is
- * written, and no domain runs before all of them are built.
+ * refused with that reason. Work is done in phases so that kernels are
+ * identified (which decides the emulated platform) before domains are
+ * created, devices exist before any start info (which holds a copy of the
+ * device table) is written, and no domain runs before all of them are built.
+ *
+ * After boot the builder keeps the configuration and the boot modules (both
+ * live as long as Keel) and which domain each spec is now, so that a domain
+ * can be built again from its spec when it restarts (core/restart.c): the
+ * same phases for that one domain, its devices connected to the backends
+ * that run now, and the frontends it serves connected to it again.
  */
 #include <arch/arch.h>
 #include <keel/console.h>
@@ -19,9 +27,12 @@
 #include <keel/domain.h>
 #include <keel/domain_build.h>
 #include <keel/elf.h>
+#include <keel/format.h>
 #include <keel/heap.h>
-#include <keel/image.h>
+#include <keel/kernel_image.h>
+#include <keel/linux_build.h>
 #include <keel/log.h>
+#include <keel/restart.h>
 #include <keel/string.h>
 #include <keel/vcpu.h>
 #include <public/keel/abi.h>
@@ -41,7 +52,16 @@ struct build {
 	struct arch_mem_range layout[LAYOUT_MAX];
 	unsigned int layout_count;
 	uint64_t ram_top;		/* end of the highest RAM range */
+	struct kernel_image kernel;	/* open from identify() to load() */
+	bool kernel_open;
+	uint32_t protocol;		/* Linux: ARCH_LINUX_*; 0 for Keel kernels */
+	uint32_t platform;		/* KEEL_DOMCREATE_F_* it is created with */
 };
+
+/* Kept from domain_build_boot() for rebuilds; both live as long as Keel. */
+static const struct boot_info *kept_bi;
+static const struct bootcfg *kept_cfg;
+static uint32_t live_domid[BOOTCFG_MAX_DOMAINS];	/* (atomic) spec -> its domain; 0: none */
 
 static uint64_t page_up(uint64_t x)
 {
@@ -72,7 +92,7 @@ static bool create(struct build *b)
 	struct domain_params p = {
 		.name = s->name,
 		.caps = s->caps,
-		.platform = s->platform,
+		.platform = b->platform,
 		.vcpu_count = s->vcpus,
 		.max_pages = s->memory_mib << (20 - PAGE_SHIFT),
 		.weight = s->weight,
@@ -101,6 +121,11 @@ static bool create(struct build *b)
 		b->ram_top = MAX(b->ram_top, r->base + r->size);
 	}
 	log_ram(b->d);
+	/* Firmware tables (ACPI) once RAM exists, before anything runs. */
+	if (arch_platform_populate(b->d) != 0) {
+		fail(b, "cannot write its firmware tables (out of memory)");
+		return false;
+	}
 	return true;
 }
 
@@ -156,16 +181,11 @@ static bool copy_to(struct build *b, uint64_t gpa, const void *src, size_t len)
 	return guest_copy_to(b->d, gpa, src, len) == 0;
 }
 
-static bool load_kernel(struct build *b, const struct image *img, struct elf_image *elf)
+static bool load_kernel(struct build *b, const struct kernel_image *k)
 {
-	const char *why = NULL;
+	const struct elf_image *elf = &k->elf;
 
-	if (elf_parse(img->data, img->size, elf, &why) != ELF_OK) {
-		log_err("domain '%s': kernel '%s' is not a usable ELF image: %s; not started",
-			b->spec->name, b->spec->kernel, why ? why : "?");
-		return false;
-	}
-	if (!elf->is64 || elf->machine != EM_X86_64 || !elf->has_keel_entry) {
+	if (!elf->is64 || elf->machine != EM_X86_64) {
 		log_err("domain '%s': kernel '%s' is not a Keel kernel (an x86_64 ELF with a "
 			"Keel entry note, docs/abi/boot.md); not started", b->spec->name,
 			b->spec->kernel);
@@ -181,7 +201,7 @@ static bool load_kernel(struct build *b, const struct image *img, struct elf_ima
 		const struct elf_segment *seg = &elf->segments[i];
 
 		if (!ram_range_of(b, seg->paddr, MAX(seg->memsz, 1)) ||
-		    !copy_to(b, seg->paddr, (const uint8_t *)img->data + seg->offset, seg->filesz)) {
+		    !copy_to(b, seg->paddr, (const uint8_t *)k->file.data + seg->offset, seg->filesz)) {
 			log_err("domain '%s': kernel segment at %#llx (%llu bytes) does not fit in "
 				"its %llu MiB of RAM; not started", b->spec->name,
 				(unsigned long long)seg->paddr, (unsigned long long)seg->memsz,
@@ -294,35 +314,95 @@ out:
 	return ok;
 }
 
-static bool load(struct build *b, const struct boot_info *bi)
+static void close_kernel(struct build *b)
 {
-	const struct boot_module *m = bootmod_find(bi, b->spec->kernel);
-	const char *why = NULL;
-	struct elf_image elf;
-	struct image img;
-	bool ok;
+	if (b->kernel_open) {
+		kernel_image_close(&b->kernel);
+		b->kernel_open = false;
+	}
+}
+
+/*
+ * Before the domain exists: identify its kernel, choose how a Linux one is
+ * entered (extracting its vmlinux), and with that its default platform.
+ */
+static bool identify(struct build *b, const struct boot_info *bi)
+{
+	const struct domain_spec *s = b->spec;
+	const struct boot_module *m = bootmod_find(bi, s->kernel);
+	char why[160];
 
 	if (!m) {
 		fail(b, "its kernel module is missing");
 		return false;
 	}
-	if (!image_open(arch_phys_to_virt(m->base), m->size, &img, &why)) {
-		log_err("domain '%s': kernel '%s': %s; not started", b->spec->name, b->spec->kernel,
-			why ? why : "unreadable image");
+	if (!kernel_image_open(arch_phys_to_virt(m->base), m->size, &b->kernel)) {
+		log_err("domain '%s': kernel '%s': %s; not started", s->name, s->kernel,
+			b->kernel.why);
 		return false;
 	}
-	ok = load_kernel(b, &img, &elf) && write_boot_data(b, bi, &elf);
-	image_close(&img);
+	b->kernel_open = true;
+	if (b->kernel.kind == KERNEL_KEEL && s->boot_protocol != BOOT_PROTOCOL_AUTO) {
+		log_err("domain '%s': kernel '%s': boot-protocol applies to Linux kernels; this "
+			"is a Keel kernel; not started", s->name, s->kernel);
+		return false;
+	}
+	if (b->kernel.kind != KERNEL_KEEL) {
+		b->protocol = linux_choose_protocol(s, &b->kernel, why, sizeof(why));
+		if (!b->protocol) {
+			log_err("domain '%s': kernel '%s': %s; not started", s->name, s->kernel, why);
+			return false;
+		}
+		if (b->kernel.vmlinux) {
+			log_info("domain '%s': kernel '%s': vmlinux extracted (%s, %llu KiB)", s->name,
+				 s->kernel, decompress_name(b->kernel.payload_format),
+				 (unsigned long long)(b->kernel.vmlinux_size >> 10));
+		}
+	}
+	b->platform = s->platform_set ? s->platform :
+		      b->kernel.kind == KERNEL_KEEL ? 0 : LINUX_DEFAULT_PLATFORM;
+	return true;
+}
+
+static bool load(struct build *b, const struct boot_info *bi)
+{
+	bool ok;
+
+	if (b->kernel.kind == KERNEL_KEEL) {
+		ok = load_kernel(b, &b->kernel) && write_boot_data(b, bi, &b->kernel.elf);
+	} else {
+		ok = linux_load(b->d, b->spec, bi, &b->kernel, b->protocol, b->layout,
+				MIN(b->layout_count, (unsigned int)LAYOUT_MAX));
+	}
+	close_kernel(b);	/* the domain has its own copy now */
 	return ok;
 }
 
 static void discard(struct build *b)
 {
+	close_kernel(b);
 	if (b->d) {
 		domain_destroy(b->d);
 		domain_put(b->d);
 		b->d = NULL;
 	}
+}
+
+/* Device @dev of a spec between @front and @back; 0 or a -KEEL_* error. */
+static long connect(struct domain *front, struct domain *back, const struct bootcfg_device *dev)
+{
+	/* The node name is the label, cut to what the device table holds. */
+	size_t len = strnlen(dev->name, DEVICE_LABEL_MAX - 1);
+	char label[DEVICE_LABEL_MAX];
+	struct device_setup ds = {
+		.device_class = dev->device_class,
+		.auto_index = true,
+		.label = label,
+	};
+
+	memcpy(label, dev->name, len);
+	label[len] = '\0';
+	return device_setup(front, back, &ds);
 }
 
 static void setup_devices(struct build *builds, unsigned int count, const struct bootcfg *cfg)
@@ -336,25 +416,15 @@ static void setup_devices(struct build *builds, unsigned int count, const struct
 		for (unsigned int j = 0; j < b->spec->device_count; j++) {
 			const struct bootcfg_device *dev = &b->spec->devices[j];
 			struct build *back = &builds[dev->backend];
-			/* The node name is the label, cut to what the device table holds. */
-			size_t len = strnlen(dev->name, DEVICE_LABEL_MAX - 1);
-			char label[DEVICE_LABEL_MAX];
-			struct device_setup ds = {
-				.device_class = dev->device_class,
-				.auto_index = true,
-				.label = label,
-			};
 			long rc;
 
-			memcpy(label, dev->name, len);
-			label[len] = '\0';
 			if (dev->backend >= cfg->domain_count || !back->d) {
 				log_err("domain '%s': device '%s': its backend was not started; "
 					"not started", b->spec->name, dev->name);
 				discard(b);
 				break;
 			}
-			rc = device_setup(b->d, back->d, &ds);
+			rc = connect(b->d, back->d, dev);
 			if (rc != 0) {
 				log_err("domain '%s': device '%s' with backend '%s' failed (error %ld); "
 					"not started", b->spec->name, dev->name, back->spec->name, -rc);
@@ -363,6 +433,22 @@ static void setup_devices(struct build *builds, unsigned int count, const struct
 			}
 		}
 	}
+}
+
+/* Its boot vCPU online, then unpaused; on failure the domain is discarded. */
+static bool start(struct build *b)
+{
+	/* What the domain holds as it starts: tests/bench derives Keel's own per-domain share. */
+	log_info("domain %u '%s': starting with %llu RAM pages, p2m tables %llu pages", b->d->domid,
+		 b->d->name, (unsigned long long)b->d->mem.ram_pages,
+		 (unsigned long long)b->d->mem.table_pages);
+	set_affinity(b);
+	if (vcpu_online(b->d->vcpus[0]) != 0 || domain_unpause(b->d) != 0) {
+		fail(b, "cannot start its boot vCPU");
+		discard(b);
+		return false;
+	}
+	return true;
 }
 
 unsigned int domain_build_boot(const struct boot_info *bi, const struct bootcfg *cfg)
@@ -375,9 +461,12 @@ unsigned int domain_build_boot(const struct boot_info *bi, const struct bootcfg 
 		return 0;
 	}
 	memset(builds, 0, sizeof(*builds) * BOOTCFG_MAX_DOMAINS);
+	kept_bi = bi;
+	kept_cfg = cfg;
+	restart_init();
 	for (unsigned int i = 0; i < cfg->domain_count; i++) {
 		builds[i].spec = &cfg->domains[i];
-		if (!cfg->domains[i].skipped && !create(&builds[i])) {
+		if (!cfg->domains[i].skipped && (!identify(&builds[i], bi) || !create(&builds[i]))) {
 			discard(&builds[i]);
 		}
 	}
@@ -391,19 +480,152 @@ unsigned int domain_build_boot(const struct boot_info *bi, const struct bootcfg 
 	for (unsigned int i = 0; i < cfg->domain_count; i++) {
 		struct build *b = &builds[i];
 
-		if (!b->d) {
+		if (!b->d || !start(b)) {
 			continue;
 		}
-		set_affinity(b);
-		if (vcpu_online(b->d->vcpus[0]) != 0 || domain_unpause(b->d) != 0) {
-			fail(b, "cannot start its boot vCPU");
-			discard(b);
-			continue;
-		}
+		__atomic_store_n(&live_domid[i], b->d->domid, __ATOMIC_RELEASE);
 		domain_put(b->d);	/* the table keeps it */
 		b->d = NULL;
 		started++;
 	}
 	heap_free(builds);
 	return started;
+}
+
+/* --- after boot: one domain again ---------------------------------------- */
+
+int domain_build_index_of(uint32_t domid)
+{
+	for (unsigned int i = 0; domid && kept_cfg && i < kept_cfg->domain_count; i++) {
+		if (__atomic_load_n(&live_domid[i], __ATOMIC_ACQUIRE) == domid) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+const struct domain_spec *domain_build_spec(unsigned int index)
+{
+	return kept_cfg && index < kept_cfg->domain_count ? &kept_cfg->domains[index] : NULL;
+}
+
+/* @s with "keel.restart=N" on its command line: the guest can tell it restarted. */
+static void restart_spec(struct domain_spec *out, const struct domain_spec *s,
+			 unsigned int restarts)
+{
+	size_t len = strlen(s->cmdline);
+	char mark[32];
+	size_t mark_len;
+
+	*out = *s;
+	mark_len = format(mark, sizeof(mark), "%skeel.restart=%u", len ? " " : "", restarts);
+	if (len + mark_len >= sizeof(out->cmdline)) {
+		log_warn("domain '%s': its command line has no room for 'keel.restart=%u'; "
+			 "restarted without it", s->name, restarts);
+		return;
+	}
+	memcpy(out->cmdline + len, mark, mark_len + 1);
+}
+
+static struct domain *live_domain(unsigned int index)
+{
+	return domain_get(__atomic_load_n(&live_domid[index], __ATOMIC_ACQUIRE));
+}
+
+/* Its own devices, to the backends running now: all of them, or the domain fails. */
+static bool connect_backends(struct build *b)
+{
+	for (unsigned int j = 0; j < b->spec->device_count; j++) {
+		const struct bootcfg_device *dev = &b->spec->devices[j];
+		struct domain *back = live_domain(dev->backend);
+		long rc;
+
+		if (!back) {
+			log_err("domain '%s': device '%s': its backend '%s' is not running; not "
+				"started", b->spec->name, dev->name, kept_cfg->domains[dev->backend].name);
+			return false;
+		}
+		rc = connect(b->d, back, dev);
+		domain_put(back);
+		if (rc != 0) {
+			log_err("domain '%s': device '%s' with backend '%s' failed (error %ld); not "
+				"started", b->spec->name, dev->name, kept_cfg->domains[dev->backend].name,
+				-rc);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The devices that running frontends have with spec @index as backend:
+ * their old ones went with the old domain; each gets a new one (a new
+ * device id, the same class, index and label), which its driver finds in
+ * its device table. A frontend that cannot get it again goes on without.
+ */
+static void connect_frontends(struct domain *back, unsigned int index)
+{
+	for (unsigned int i = 0; i < kept_cfg->domain_count; i++) {
+		const struct domain_spec *s = &kept_cfg->domains[i];
+		struct domain *front = i != index ? live_domain(i) : NULL;
+
+		for (unsigned int j = 0; front && j < s->device_count; j++) {
+			long rc;
+
+			if (s->devices[j].backend != index) {
+				continue;
+			}
+			rc = connect(front, back, &s->devices[j]);
+			if (rc != 0) {
+				log_err("domain %u '%s': device '%s' cannot be connected to the new "
+					"'%s' (error %ld); it goes on without", front->domid, s->name,
+					s->devices[j].name, back->name, -rc);
+			} else {
+				log_info("domain %u '%s': device '%s' connected to the new domain %u "
+					 "'%s'", front->domid, s->name, s->devices[j].name, back->domid,
+					 back->name);
+			}
+		}
+		if (front) {
+			domain_put(front);
+		}
+	}
+}
+
+uint32_t domain_build_again(unsigned int index, unsigned int restarts)
+{
+	struct build *b = heap_alloc(sizeof(*b));
+	struct domain_spec *spec = heap_alloc(sizeof(*spec));
+	uint32_t domid = 0;
+	bool ok;
+
+	if (!b || !spec || !kept_cfg || index >= kept_cfg->domain_count) {
+		log_err("domain builder: cannot rebuild boot domain %u (out of memory)", index);
+		goto out;
+	}
+	memset(b, 0, sizeof(*b));
+	restart_spec(spec, &kept_cfg->domains[index], restarts);
+	b->spec = spec;
+	ok = identify(b, kept_bi) && create(b) && connect_backends(b);
+	if (ok) {
+		connect_frontends(b->d, index);
+		ok = load(b, kept_bi);
+	}
+	if (!ok) {
+		discard(b);
+		goto out;
+	}
+	if (start(b)) {
+		domid = b->d->domid;
+		__atomic_store_n(&live_domid[index], domid, __ATOMIC_RELEASE);
+		domain_put(b->d);	/* the table keeps it */
+	}
+out:
+	if (spec) {
+		heap_free(spec);
+	}
+	if (b) {
+		heap_free(b);
+	}
+	return domid;
 }

@@ -91,7 +91,8 @@ static enum elf_error read_note(struct elf_image *img, const uint8_t *name,
 		img->abi_major = (uint16_t)rd(desc, 2);
 		img->abi_minor = (uint16_t)rd(desc + 2, 2);
 	} else if (name_is(name, namesz, XEN_NOTE_NAME) && type == XEN_ELFNOTE_PHYS32_ENTRY) {
-		if (descsz != 4 && descsz != 8) {
+		/* A 64-bit value must still be a 32-bit entry point. */
+		if ((descsz != 4 && descsz != 8) || (descsz == 8 && rd(desc + 4, 4) != 0)) {
 			return fail(why, "malformed PVH entry note", ELF_BAD_NOTE);
 		}
 		img->has_pvh_entry = true;

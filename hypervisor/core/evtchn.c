@@ -948,6 +948,21 @@ long evtchn_vcpu_upcall(struct evtchn_domain *d, uint32_t vcpu,
 	return 0;
 }
 
+long evtchn_vcpu_upcall_pending(struct evtchn_domain *d, uint32_t vcpu)
+{
+	unsigned long flags;
+	long pending;
+
+	if (vcpu >= d->vcpu_count) {
+		return -KEEL_EINVAL;
+	}
+	flags = lock_one(d);	/* the vcpu_info may be moved under us otherwise */
+	pending = d->vcpus[vcpu].info &&
+		  __atomic_load_n(&d->vcpus[vcpu].info->upcall_pending, __ATOMIC_SEQ_CST);
+	unlock_one(d, flags);
+	return pending;
+}
+
 /* The checks of EXPAND. @pre d->lock held (for expand_count). */
 static long expand_check(struct evtchn_domain *d,
 			 const struct keel_evtchn_expand *req,

@@ -195,6 +195,9 @@ void keel_main(struct boot_info *bi)
 		 */
 		schedule_set_page_baseline(baseline, started);
 		log_info("boot complete: %u domain(s) started on %u CPU(s)", started, cpus);
+		log_info("pages: %llu free after building, heap holds %llu",
+			 (unsigned long long)page_alloc_free_count(),
+			 (unsigned long long)heap_page_count());
 	}
 	schedule_start();
 }

@@ -9,12 +9,14 @@
  * after the vCPU has left it for good.
  */
 #include <arch/arch.h>
+#include <keel/bootcfg.h>
 #include <keel/console.h>
 #include <keel/control.h>
 #include <keel/format.h>
 #include <keel/log.h>
 #include <keel/page_alloc.h>
 #include <keel/panic.h>
+#include <keel/restart.h>
 #include <keel/sched.h>
 #include <keel/schedule.h>
 #include <keel/timer.h>
@@ -44,12 +46,18 @@ void schedule_set_page_baseline(uint64_t free_pages, unsigned int domains)
 	__atomic_store_n(&baseline_set, domains > 0, __ATOMIC_RELEASE);
 }
 
-/* Once every boot-time domain is gone: did every page come back? */
+/*
+ * Once every boot-time domain is gone: did every page come back? A domain
+ * being restarted is not gone: its restart is counted before the old one
+ * is destroyed and until the new one exists, so reading that count first
+ * cannot miss it in between.
+ */
 static void check_all_gone(void)
 {
 	uint64_t free_now;
 
-	if (!__atomic_load_n(&baseline_set, __ATOMIC_ACQUIRE) || domain_objects() != 0 ||
+	if (!__atomic_load_n(&baseline_set, __ATOMIC_ACQUIRE) || restart_outstanding() != 0 ||
+	    domain_objects() != 0 ||
 	    __atomic_exchange_n(&all_gone_reported, true, __ATOMIC_ACQ_REL)) {
 		return;
 	}
@@ -64,6 +72,12 @@ static void check_all_gone(void)
 	}
 }
 
+/* The vCPU of a picked entity; NULL for none and for the restart worker. */
+static struct vcpu *vcpu_of(struct sched_entity *e)
+{
+	return e && !restart_is_worker(e) ? container_of(e, struct vcpu, sched) : NULL;
+}
+
 static NORETURN void loop(void)
 {
 	unsigned int cpu = arch_cpu_index();
@@ -74,7 +88,7 @@ static NORETURN void loop(void)
 		uint64_t now = arch_time_ns();
 		uint64_t slice = 0;
 		struct sched_entity *e = sched_pick(cpu, now, &slice);
-		struct vcpu *next = e ? container_of(e, struct vcpu, sched) : NULL;
+		struct vcpu *next = vcpu_of(e);
 		struct vcpu *prev = current;
 
 		if (next != prev && next) {
@@ -90,7 +104,7 @@ static NORETURN void loop(void)
 		if (cpu == 0) {
 			console_poll_input();	/* serial input, partial lines */
 		}
-		if (!next) {
+		if (!e) {
 			if (!sched_need_resched(cpu)) {
 				arch_cpu_idle();	/* sti; hlt: no wake-up lost */
 			}
@@ -98,6 +112,10 @@ static NORETURN void loop(void)
 			continue;
 		}
 		arch_irq_restore(flags);
+		if (!next) {
+			restart_worker_run();	/* may build a domain: seconds */
+			continue;
+		}
 		vcpu_before_entry(next);
 		arch_vcpu_run(next);
 	}
@@ -140,15 +158,22 @@ void domain_ended(struct domain *d, uint32_t reason, const char *why)
 	}
 	if (reason == KEEL_SHUTDOWN_CRASH) {
 		log_err("domain %u '%s' crashed: %s", d->domid, d->name, why);
+	} else if (why && why[0]) {
+		log_info("domain %u '%s' %s (%s)", d->domid, d->name, reason_name(reason), why);
 	} else {
 		log_info("domain %u '%s' %s", d->domid, d->name, reason_name(reason));
 	}
 	ctl_domain_state_changed(d);	/* controllers get KEEL_VIRQ_DOMAIN_STATE */
 	/*
-	 * Boot-time policy: every ending destroys the domain and returns its
-	 * memory (reboot and suspend need a controller, issue 7).
+	 * A domain a controller created stays shut down, memory and all, until
+	 * that controller destroys it: it may inspect a crash first
+	 * (docs/abi/control.md). Boot-time domains: as their configuration
+	 * says (core/restart.c: destroyed, restarted - the restart is queued
+	 * before the old domain goes - or kept).
 	 */
-	domain_destroy(d);
+	if (d->creator == KEEL_DOMID_NONE && restart_on_end(d, reason) != END_PRESERVE) {
+		domain_destroy(d);
+	}
 }
 
 void domain_crash(struct domain *d, const char *fmt, ...)

@@ -419,7 +419,7 @@ long vcpu_hc_up(struct vcpu *v, uint32_t target, uint64_t context_gpa)
 	while (sched_entity_on_cpu(&t->sched)) {
 		arch_cpu_relax();
 	}
-	rc = arch_vcpu_load_context(t, context_gpa);
+	rc = arch_vcpu_load_context(t, d, context_gpa);
 	flags = spin_lock_irqsave(&online_lock);
 	s->starting = false;
 	if (rc == 0) {
@@ -427,6 +427,75 @@ long vcpu_hc_up(struct vcpu *v, uint32_t target, uint64_t context_gpa)
 	}
 	spin_unlock_irqrestore(&online_lock, flags);
 	return rc;
+}
+
+/* Wait until @v is off every CPU; false if its domain runs (it may stay on). */
+static bool wait_off_cpu(struct vcpu *v)
+{
+	while (sched_entity_on_cpu(&v->sched)) {
+		if (READ_ONCE(v->domain->state) == DOMAIN_RUNNING) {
+			return false;
+		}
+		arch_cpu_relax();
+	}
+	return true;
+}
+
+long vcpu_ctl_set_context(struct vcpu *v, struct domain *from, uint64_t gpa)
+{
+	struct vcpu_state *s = v->state;
+	struct domain *d = v->domain;
+	unsigned long flags, dflags;
+	bool was_online = false;
+	long rc = 0;
+
+	flags = spin_lock_irqsave(&online_lock);
+	if (s->starting) {
+		rc = -KEEL_EBUSY;
+	} else {
+		/*
+		 * Off the scheduler while the registers change: then not even an
+		 * UNPAUSE racing this call can run @v half-loaded.
+		 */
+		s->starting = true;
+		was_online = s->online;
+		if (was_online) {
+			WRITE_ONCE(s->online, false);
+			sched_remove(&v->sched, now_ns());
+		}
+	}
+	spin_unlock_irqrestore(&online_lock, flags);
+	if (rc != 0) {
+		return rc;
+	}
+	/* Its last CPU was kicked by the removal (or the pause): a short wait. */
+	while (sched_entity_on_cpu(&v->sched)) {
+		arch_cpu_relax();
+	}
+	rc = arch_vcpu_load_context(v, from, gpa);
+	/*
+	 * Back online (or online for the first time), unless the domain was
+	 * destroyed meanwhile: its destruction took every vCPU off the
+	 * scheduler for good, under the same lock order (domain, then online).
+	 */
+	dflags = spin_lock_irqsave(&d->lock);
+	flags = spin_lock_irqsave(&online_lock);
+	s->starting = false;
+	if ((rc == 0 || was_online) && d->state != DOMAIN_DYING) {
+		(void)go_online(v);	/* offline and not starting: cannot fail */
+	}
+	spin_unlock_irqrestore(&online_lock, flags);
+	spin_unlock_irqrestore(&d->lock, dflags);
+	return rc;
+}
+
+long vcpu_ctl_get_context(struct vcpu *v, struct domain *to, uint64_t gpa)
+{
+	/* A paused domain's vCPUs leave their CPUs at the next pick (kicked). */
+	if (!wait_off_cpu(v)) {
+		return -KEEL_EBUSY;
+	}
+	return arch_vcpu_save_context(v, to, gpa);
 }
 
 long vcpu_hc_down(struct vcpu *v, uint32_t target)

@@ -133,6 +133,22 @@ static void make_domains(void)
 	}
 }
 
+/* The domains the input made with KEEL_HC_CTL_DOMAIN_CREATE go too. */
+static void destroy_created(void)
+{
+	uint32_t ids[DOMAIN_SLOTS];
+	unsigned int n = domain_list(ids, DOMAIN_SLOTS);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct domain *d = domain_get(ids[i]);
+
+		if (d) {
+			domain_destroy(d);
+			domain_put(d);
+		}
+	}
+}
+
 static void check_result(long r)
 {
 	if (r < 0 && r != HYPERCALL_RESTART && r < -KEEL_ERRNO_MAX) {
@@ -204,6 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		domain_put(doms[i]);
 		doms[i] = NULL;
 	}
+	destroy_created();
 	if (page_alloc_free_count() != free_before || heap_page_count() != 0 ||
 	    domain_objects() != 0) {
 		__builtin_trap();	/* something a guest did leaked Keel memory */

@@ -10,7 +10,7 @@
 # stops early fails as well.
 set(GUESTS ${CMAKE_BINARY_DIR}/tests)
 foreach(cfg insn hcall pingpong isolation crash share eight bigmem smp reference ref-console hcbench
-        ref-block ref-net)
+        ref-block ref-net pcplat vapic ctlbuild)
     keel_config(${cfg})
 endforeach()
 
@@ -99,6 +99,31 @@ foreach(dom spread pinned)
 endforeach()
 keel_qemu_test(guest-smp 240 --smp 2 --accel tcg,thread=single ${GUEST_BOOT}
     --module ${GUESTS}/smp.elf --module ${CONFIGS}/smp/config.dtb ${GUEST_CLEAN} ${SMP})
+
+# The emulated local APIC and IOAPIC (docs/platform.md) from inside an ACPI-platform domain:
+# registers, timer modes, priorities, INIT/SIPI start of vCPU 1, IPIs, IOAPIC, bad input.
+set(VAPIC)
+foreach(grp regs timer priority ioapic bad sipi ipi)
+    list(APPEND VAPIC --expect-line "keeltest: vapic-${grp}: SUCCESS [0-9]+ checks")
+endforeach()
+keel_qemu_test(guest-vapic 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/vapic.elf --module ${CONFIGS}/vapic/config.dtb ${GUEST_CLEAN} ${VAPIC})
+
+# Keel's emulated PC platform (docs/platform.md) from inside a domain that has all of it
+# (UART, RTC, PCI with MSI-X/MSI/INTx upcalls, ACPI tables) and one that has none of it; the
+# runner then switches Keel's serial input to 'pc' and types a line that its UART receives.
+set(PCPLAT)
+foreach(grp acpi uart uart-irq rtc pci msix intx typed)
+    list(APPEND PCPLAT --expect-line "keeltest: pcplat-${grp}: SUCCESS [0-9]+ checks")
+endforeach()
+keel_qemu_test(guest-pcplat 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/pcplat.elf --module ${CONFIGS}/pcplat/config.dtb ${GUEST_CLEAN} ${PCPLAT}
+    --send-after "pcplat: waiting for typed input" "\\x01\\x01\\x01"
+    --send-after "console input: domain [0-9]+ 'pc'" "ping\\r"
+    --expect-line "keeltest: pcplat-absent: SUCCESS [0-9]+ checks"
+    --expect-line "\\[d[0-9]+ pc\\] pcplat: hello through the 16550"
+    --expect-line "wall clock: 2[0-9]{3}-[0-9]{2}-[0-9]{2} [0-9:]{8} from the CMOS clock"
+    --expect-line "KEEL-VERDICT: SUCCESS every domain ended and every page came back")
 
 # Eight domains at once on two CPUs.
 set(EIGHT)
@@ -189,4 +214,14 @@ endforeach()
 keel_qemu_test(reference-net 240 --smp 2 ${GUEST_BOOT}
     --module ${GUESTS}/reference.elf --module ${CONFIGS}/ref-net/config.dtb ${GUEST_CLEAN}
     --reject-line "(error|warning): kpv" ${REF_NET}
+    --expect-line "KEEL-VERDICT: SUCCESS every domain ended and every page came back")
+
+# A control domain builds a domain with the control calls (create, populate, load, set the
+# context), sees it run, pauses it and reads its live registers, lets it power off, destroys it
+# and finds every page back; then the errors of those calls.
+keel_qemu_test(guest-ctlbuild 240 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/ctlbuild.elf --module ${CONFIGS}/ctlbuild/config.dtb ${GUEST_CLEAN}
+    --expect-line "\\[d[0-9]+ ctl-child\\] keeltest-child: hello from a domain built by a control domain"
+    --expect-line "keeltest: ctl-build: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: ctl-errors: SUCCESS [0-9]+ checks"
     --expect-line "KEEL-VERDICT: SUCCESS every domain ended and every page came back")

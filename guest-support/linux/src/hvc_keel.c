@@ -155,6 +155,18 @@ static const struct hv_ops keel_hv_ops = {
 
 /* --- pvdrivers' callbacks (thread context, except writable) --------------- */
 
+/*
+ * Wake khvcd, but only once our hvc exists: the backend may connect and
+ * send input before hvc_alloc() returns, and before the first hvc_alloc()
+ * there is no khvcd to wake (hvc_kick() would wake a NULL task). What
+ * arrives earlier waits in the FIFO; keel_con_open() kicks once at the end.
+ */
+static void con_kick(struct keel_con *c)
+{
+	if (READ_ONCE(c->hvc))
+		hvc_kick();
+}
+
 static void con_input(void *ctx, const uint8_t *data, uint32_t len)
 {
 	struct keel_con *c = ctx;
@@ -165,7 +177,7 @@ static void con_input(void *ctx, const uint8_t *data, uint32_t len)
 		pr_warn_ratelimited("hvc console %u: input overflow, %llu bytes dropped\n",
 				    c->slot, c->in_dropped);
 	}
-	hvc_kick();
+	con_kick(c);
 }
 
 static void con_size(void *ctx, uint16_t cols, uint16_t rows)
@@ -180,7 +192,7 @@ static void con_size(void *ctx, uint16_t cols, uint16_t rows)
 
 static void con_writable(void *ctx)
 {
-	hvc_kick();
+	con_kick(ctx);
 }
 
 static void con_connection(void *ctx, bool connected)
@@ -188,7 +200,7 @@ static void con_connection(void *ctx, bool connected)
 	struct keel_con *c = ctx;
 
 	pr_info("console %u: backend %s\n", c->slot, connected ? "connected" : "gone");
-	hvc_kick();
+	con_kick(c);
 }
 
 static void con_released(void *ctx)
@@ -293,6 +305,7 @@ int keel_con_open(struct kpv *k, const struct kpv_device_info *info, struct keel
 		goto close;
 	}
 	WRITE_ONCE(c->hvc, hp);
+	hvc_kick();	/* input or a connection that came before the hvc did */
 	pr_info("console %u: device %u (%s) as an hvc console\n", c->slot, info->device_id,
 		info->label);
 	*out = &c->fe;

@@ -9,6 +9,11 @@
  * is made (or updated) when the backend connects, from the features it
  * negotiated: a volatile write cache (REQ_OP_FLUSH) and FUA only with
  * F_FLUSH and F_FUA, discard and write-zeroes only when offered.
+ *
+ * A backend that goes away and does not come back within backend_timeout
+ * seconds (a module parameter) gets the disk closed: what waits for it ends
+ * with an I/O error and so does every later request, instead of hanging
+ * the tasks that wait on the disk for ever.
  */
 #define pr_fmt(fmt) "keel: " fmt
 
@@ -29,6 +34,13 @@
 #define KEEL_BLK_QUEUE_DEPTH	64
 /* How long removal lets a backend drain the disk before failing what is left. */
 #define KEEL_BLK_DRAIN_MS	10000
+/* A request not answered this long makes the timeout handler look at the backend. */
+#define KEEL_BLK_RQ_TIMEOUT	(10 * HZ)
+
+static unsigned int backend_timeout = 30;
+module_param(backend_timeout, uint, 0644);
+MODULE_PARM_DESC(backend_timeout,
+		 "seconds a disk waits for a lost backend before failing its I/O (0: for ever)");
 
 struct keel_blk {
 	struct keel_frontend fe;
@@ -36,7 +48,7 @@ struct keel_blk {
 	int index;			/* kvd<a + index>, minors from index * 16 */
 	unsigned int queues;		/* hardware queues = rings asked for */
 
-	spinlock_t info_lock;		/* guards info and no_changes */
+	spinlock_t info_lock;		/* guards info, no_changes and setting closed */
 	struct kpv_blk_info info;	/* what pvdrivers last said the device is */
 	bool no_changes;		/* removal began: changed_work is not queued again */
 	struct work_struct changed_work;	/* applies info to the disk */
@@ -46,8 +58,10 @@ struct keel_blk {
 	struct gendisk *disk;		/* made at the first connection */
 	bool removing;
 
-	atomic_t closed;		/* kpv_blkfront_close() called */
+	atomic_t closed;		/* kpv_blkfront_close() called: kfe may be freed */
 	struct delayed_work drain_timeout;
+	unsigned long lost_since;	/* jiffies the backend was first seen gone; 0 if not */
+	struct work_struct lost_work;	/* closes the disk after backend_timeout */
 	struct completion released;
 };
 
@@ -150,6 +164,9 @@ static blk_status_t keel_blk_queue_rq(struct blk_mq_hw_ctx *hctx, const struct b
 	default:
 		return BLK_STS_NOTSUPP;
 	}
+	/* Closed (the backend was lost for good): pvdrivers may have freed its frontend. */
+	if (atomic_read(&b->closed))
+		return BLK_STS_IOERR;
 	blk_mq_start_request(rq);
 	rc = kpv_blkfront_submit(b->kfe, &kr->req);
 	if (rc) {
@@ -163,14 +180,49 @@ static blk_status_t keel_blk_queue_rq(struct blk_mq_hw_ctx *hctx, const struct b
 /*
  * pvdrivers owns a request until it completes it: it resends after a
  * backend loss and fails what a closed device cannot serve. Completing it
- * here as well would complete it twice, so the timer is only re-armed.
+ * here as well would complete it twice, so the timer is only re-armed; but
+ * a backend gone for longer than backend_timeout gets the disk closed,
+ * which makes pvdrivers fail the requests (S_IOERR).
  */
 static enum blk_eh_timer_return keel_blk_timeout(struct request *rq)
 {
-	pr_warn_ratelimited("%s: request at sector %llu still waiting for the backend\n",
-			    rq->q->disk ? rq->q->disk->disk_name : "kvd",
-			    (unsigned long long)blk_rq_pos(rq));
+	struct keel_blk *b = rq->q->queuedata;
+	struct kpv_blk_info info;
+	unsigned long since, flags;
+	bool connected;
+
+	/* Under info_lock, closed cannot become true (and kfe go away) meanwhile. */
+	spin_lock_irqsave(&b->info_lock, flags);
+	connected = atomic_read(&b->closed) || kpv_blkfront_info(b->kfe, &info) == 0;
+	spin_unlock_irqrestore(&b->info_lock, flags);
+	if (connected) {
+		pr_warn_ratelimited("%s: request at sector %llu still waiting for the backend\n",
+				    b->disk->disk_name, (unsigned long long)blk_rq_pos(rq));
+		return BLK_EH_RESET_TIMER;
+	}
+	/* Not connected: the backend is gone (cmpxchg: several requests time out at once). */
+	since = cmpxchg(&b->lost_since, 0, jiffies ? jiffies : 1);
+	if (!since) {
+		pr_warn("%s: backend gone; waiting %u s for it to come back\n", b->disk->disk_name,
+			backend_timeout);
+	} else if (backend_timeout && time_after(jiffies, since + backend_timeout * HZ)) {
+		schedule_work(&b->lost_work);
+	}
 	return BLK_EH_RESET_TIMER;
+}
+
+static void keel_blk_close_once(struct keel_blk *b);
+
+/* The backend stayed away: fail what waits for it, and everything after. */
+static void keel_blk_lost_work(struct work_struct *w)
+{
+	struct keel_blk *b = container_of(w, struct keel_blk, lost_work);
+
+	if (atomic_read(&b->closed))
+		return;
+	pr_err("%s: backend gone for more than %u s: failing I/O on this disk\n",
+	       b->disk->disk_name, backend_timeout);
+	keel_blk_close_once(b);
 }
 
 static const struct blk_mq_ops keel_blk_mq_ops = {
@@ -193,6 +245,7 @@ static void blk_changed(void *os, const struct kpv_blk_info *info)
 	 * Not here: add_disk() reads the partition table and waits for the
 	 * answers, which this very thread (pvdrivers' work) delivers.
 	 */
+	WRITE_ONCE(b->lost_since, 0);	/* connected (again) */
 	spin_lock_irqsave(&b->info_lock, flags);
 	b->info = *info;
 	if (!b->no_changes)
@@ -258,6 +311,7 @@ static int keel_blk_disk_make(struct keel_blk *b, const struct kpv_blk_info *inf
 		return PTR_ERR(disk);
 	}
 	q = disk->queue;
+	blk_queue_rq_timeout(q, KEEL_BLK_RQ_TIMEOUT);
 	disk->major = keel_blk_major;
 	disk->first_minor = b->index * KEEL_BLK_MINORS;
 	disk->minors = KEEL_BLK_MINORS;
@@ -332,10 +386,27 @@ static void keel_blk_changed_work(struct work_struct *w)
 
 /* --- Open and remove ------------------------------------------------------------- */
 
+/*
+ * pvdrivers frees its frontend once released, so nothing may call into it
+ * after the close: the timeout handler looks at closed under info_lock, and
+ * queue_rq before it submits; quiescing waits for a queue_rq that looked
+ * just before.
+ */
 static void keel_blk_close_once(struct keel_blk *b)
 {
-	if (atomic_xchg(&b->closed, 1) == 0)
-		kpv_blkfront_close(b->kfe, false);
+	unsigned long flags;
+	int was;
+
+	spin_lock_irqsave(&b->info_lock, flags);
+	was = atomic_xchg(&b->closed, 1);
+	spin_unlock_irqrestore(&b->info_lock, flags);
+	if (was)
+		return;
+	if (b->disk) {
+		blk_mq_quiesce_queue(b->disk->queue);
+		blk_mq_unquiesce_queue(b->disk->queue);
+	}
+	kpv_blkfront_close(b->kfe, false);
 }
 
 /* The backend did not drain the disk in time: fail what is left so removal ends. */
@@ -367,6 +438,7 @@ static void keel_blk_remove(struct keel_frontend *fe)
 	if (disk)
 		del_gendisk(disk);
 	cancel_delayed_work_sync(&b->drain_timeout);
+	cancel_work_sync(&b->lost_work);
 	keel_blk_close_once(b);
 	wait_for_completion(&b->released);
 	if (disk) {
@@ -403,6 +475,7 @@ int keel_blk_open(struct kpv *k, const struct kpv_device_info *info, struct keel
 	mutex_init(&b->lock);
 	INIT_WORK(&b->changed_work, keel_blk_changed_work);
 	INIT_DELAYED_WORK(&b->drain_timeout, keel_blk_drain_timeout);
+	INIT_WORK(&b->lost_work, keel_blk_lost_work);
 	init_completion(&b->released);
 	b->fe.remove = keel_blk_remove;
 	rc = kpv_blkfront_open(k, info, &keel_blkfront_ops, b, &opts, &b->kfe);

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <keel/domain.h>
+#include <keel/heap.h>
+#include <public/keel/arch-x86_64.h>
 #include <public/keel/start_info.h>
 #include <public/keel/vcpu.h>
 #include <public/keel/errno.h>
@@ -515,14 +517,24 @@ int arch_vcpu_create(struct vcpu *v)
 	if (fake.vcpu_create_fail_after > 0) {
 		fake.vcpu_create_fail_after--;
 	}
+	/*
+	 * The fake's registers: the x86 context struct, as last loaded. On
+	 * Keel's heap, like the domain that points to it (the leak checker
+	 * does not look into fake RAM for pointers to the host's heap).
+	 */
+	v->arch = heap_alloc(sizeof(struct keel_x86_vcpu_context));
+	if (!v->arch) {
+		return -KEEL_ENOMEM;
+	}
+	memset(v->arch, 0, sizeof(struct keel_x86_vcpu_context));
 	fake.arch_vcpus++;
-	v->arch = &fake;
 	return 0;
 }
 
 void arch_vcpu_destroy(struct vcpu *v)
 {
 	fake.arch_vcpus--;
+	heap_free(v->arch);
 	v->arch = NULL;
 }
 
@@ -626,6 +638,39 @@ void arch_cpu_kick(unsigned int cpu)
 	fake.kicks++;
 }
 
+int arch_linux_image_parse(const void *data, size_t size, struct arch_linux_image *li,
+			   const char **why)
+{
+	return fake.linux_image_parse ? fake.linux_image_parse(data, size, li, why) : 0;
+}
+
+int arch_linux_boot(struct domain *d, const struct arch_linux_boot *lb,
+		    struct arch_linux_placed *out)
+{
+	if (fake.linux_boot) {
+		return fake.linux_boot(d, lb, out);
+	}
+	memset(out, 0, sizeof(*out));
+	out->why = "the fake arch boots no Linux kernels";
+	return -1;
+}
+
+long arch_platform_upcall_check(struct domain *d, uint32_t vcpu, uint32_t entry)
+{
+	(void)d;
+	(void)vcpu;
+	(void)entry;
+	return 0;
+}
+
+/* Weak: the platform emulation's tests may bring their own. */
+__attribute__((weak)) int arch_platform_populate(struct domain *d)
+{
+	(void)d;
+	fake.platform_populates++;
+	return 0;
+}
+
 int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e)
 {
 	(void)v;
@@ -645,10 +690,40 @@ void arch_vcpu_notify(struct vcpu *v)
 	fake.vcpu_notifies++;
 }
 
-int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
+/*
+ * The x86 context struct, checked only for what any architecture's would
+ * be (MBZ fields) and RFLAGS bit 1, so tests can see a context rejected.
+ */
+int arch_vcpu_load_context(struct vcpu *v, struct domain *from, uint64_t gpa)
 {
-	(void)v;
-	return gpa ? 0 : -KEEL_EINVAL;
+	struct keel_x86_vcpu_context c;
+
+	if ((gpa & 7) || !guest_range_in_page(gpa, sizeof(c)) ||
+	    guest_copy_from(from, gpa, &c, sizeof(c)) != 0) {
+		return -KEEL_EFAULT;
+	}
+	for (size_t i = 0; i < sizeof(c.reserved) / sizeof(c.reserved[0]); i++) {
+		if (c.reserved[i]) {
+			return -KEEL_EINVAL;
+		}
+	}
+	if (!(c.rflags & 2) || c.gdtr.pad0 || c.idtr.pad0) {
+		return -KEEL_EINVAL;
+	}
+	memcpy(v->arch, &c, sizeof(c));
+	return 0;
+}
+
+int arch_vcpu_save_context(struct vcpu *v, struct domain *to, uint64_t gpa)
+{
+	struct keel_x86_vcpu_context c;
+
+	memcpy(&c, v->arch, sizeof(c));
+	if ((gpa & 7) || !guest_range_in_page(gpa, sizeof(c)) ||
+	    guest_copy_to(to, gpa, &c, sizeof(c)) != 0) {
+		return -KEEL_EFAULT;
+	}
+	return 0;
 }
 
 /* The fake TSC counts nanoseconds: 1 GHz. */

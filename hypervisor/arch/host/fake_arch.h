@@ -58,6 +58,16 @@ struct fake_arch {
 	unsigned int p2m_max_order;	/* arch_p2m_max_order(), default 18 */
 	/* Called first by every arch_p2m_set(): a test acting in mid-call. */
 	void (*p2m_set_hook)(struct domain *d, uint64_t gfn);
+	/*
+	 * Linux images: arch_linux_image_parse() and arch_linux_boot() call
+	 * these when set (tests plug in the real x86 code); unset, no image
+	 * is a Linux image and arch_linux_boot() refuses.
+	 */
+	int (*linux_image_parse)(const void *data, size_t size, struct arch_linux_image *li,
+				 const char **why);
+	int (*linux_boot)(struct domain *d, const struct arch_linux_boot *lb,
+			  struct arch_linux_placed *out);
+	unsigned int platform_populates;	/* arch_platform_populate() calls */
 
 	/* Recorded by the fake. */
 	bool irqs_off;			/* after arch_irq_save(), until restored */

@@ -18,6 +18,7 @@
 #include <x86/svm.h>
 #include <x86/svm_domain.h>
 #include <x86/time.h>
+#include <x86/wallclock.h>
 #include <x86/trap.h>
 
 #define QEMU_DEBUG_EXIT_PORT	0xf4
@@ -218,6 +219,7 @@ void arch_setup(const struct boot_info *bi)
 	lapic_init();
 	discover_cpus(bi);
 	time_init(&acpi);
+	wallclock_init();	/* needs the calibrated clock */
 	if (!time_selftest(&after)) {
 		log_err("LAPIC timer on the boot CPU did not fire as armed");
 	} else {

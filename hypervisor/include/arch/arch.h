@@ -156,6 +156,69 @@ unsigned int arch_guest_layout(uint64_t ram_pages, struct arch_mem_range *out,
 int arch_platform_populate(struct domain *d);
 
 /*
+ * KEEL_HC_EVTCHN_SET_UPCALL in KEEL_UPCALL_PLATFORM mode for vCPU @vcpu
+ * with MSI-X entry @entry: 0 if @d's platform device can deliver it, else
+ * -KEEL_EINVAL (entry beyond its MSI-X table; INTx, i.e. neither MSI nor
+ * MSI-X enabled, for a vCPU other than 0). Only for domains offered
+ * KEEL_F0_UPCALL_PLATFORM. Hypercall context.
+ */
+long arch_platform_upcall_check(struct domain *d, uint32_t vcpu, uint32_t entry);
+
+/*
+ * Linux kernels (docs/abi/boot.md, "PVH entry", "Linux 64-bit boot
+ * protocol"); the core picks the protocol, the arch owns the formats.
+ *
+ * arch_linux_image_parse() recognises the architecture's Linux image (x86:
+ * a bzImage) in @data: returns 1 and fills @li, 0 if it is not one, or -1
+ * with *@why when it is one Keel cannot boot (too old, 32-bit, truncated).
+ *
+ * arch_linux_boot() builds a Linux domain @d once its RAM (@lb->layout) is
+ * populated: loads the kernel (the bzImage's protected-mode part for
+ * ARCH_LINUX_64, the vmlinux's segments for ARCH_LINUX_PVH), the initrd,
+ * the boot structure, memory map and command line, and sets vCPU 0's
+ * registers. Returns 0 with @out describing the placement, or -1 with
+ * @out->why (and @out->need_end when the RAM is too small). Builder
+ * context, @d not running.
+ */
+#define ARCH_LINUX_PVH	1
+#define ARCH_LINUX_64	2
+
+struct arch_linux_image {
+	uint64_t payload_offset;	/* the compressed vmlinux in the image */
+	uint64_t payload_size;
+	uint64_t vmlinux_max;		/* bound for the extracted vmlinux */
+	uint64_t load_base, load_size;	/* RAM the kernel needs (64-bit protocol) */
+	uint32_t version;		/* boot protocol version, e.g. 0x20f */
+};
+
+struct arch_linux_boot {
+	uint32_t protocol;			/* ARCH_LINUX_* */
+	const void *image;			/* the bzImage (64), or the vmlinux (PVH) */
+	size_t image_size;
+	const struct elf_image *elf;		/* PVH: @image parsed */
+	const void *initrd;			/* NULL: none */
+	uint64_t initrd_size;
+	const char *cmdline;			/* NUL-terminated, final */
+	const struct arch_mem_range *layout;
+	unsigned int layout_count;
+	uint32_t platform;			/* KEEL_DOMCREATE_F_* */
+};
+
+struct arch_linux_placed {
+	uint64_t kernel_base, kernel_end;	/* guest-physical */
+	uint64_t entry;
+	uint64_t boot_gpa;			/* zero page or hvm_start_info */
+	uint64_t initrd_gpa;			/* 0: none */
+	uint64_t need_end;			/* RAM must reach this (when too small) */
+	const char *why;			/* on failure */
+};
+
+int arch_linux_image_parse(const void *data, size_t size, struct arch_linux_image *li,
+			   const char **why);
+int arch_linux_boot(struct domain *d, const struct arch_linux_boot *lb,
+		    struct arch_linux_placed *out);
+
+/*
  * Bracket calls into prebuilt libraries that use FPU/SIMD registers (zlib's
  * inflate uses SSE): arch_fpu_begin() turns interrupts off and saves the
  * FPU state of whatever ran before; arch_fpu_end() restores both. Keel's
@@ -188,7 +251,7 @@ void arch_fpu_end(unsigned long flags);
  *                       time is arch_time_ns() - @origin_ns.
  */
 struct arch_boot_entry {
-	uint32_t mode;			/* KEEL_ENTRY_MODE_* */
+	uint32_t mode;			/* KEEL_ENTRY_MODE_*, or an arch-private mode */
 	uint64_t entry;			/* guest-physical entry point */
 	uint64_t boot_info_gpa;		/* start info: RDI (LONG64) or EBX (FLAT32) */
 	uint64_t stack_top;		/* initial stack pointer */
@@ -202,11 +265,20 @@ void arch_timer_program(uint64_t deadline_ns);
 void arch_cpu_kick(unsigned int cpu);
 int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e);
 /*
- * KEEL_HC_VCPU_UP with a context: read the arch's context struct at @gpa
- * of @v's domain, check it and load it into offline @v. Returns 0,
- * -KEEL_EFAULT or -KEEL_EINVAL (rejected: see the arch's public header).
+ * KEEL_HC_VCPU_UP and KEEL_HC_CTL_VCPU_SET_CONTEXT: read the arch's context
+ * struct at @gpa of @from's RAM (@v's own domain for VCPU_UP, the
+ * controller for SET_CONTEXT), check it and load it into @v, which is off
+ * every CPU and stays so until this returns. Returns 0, -KEEL_EFAULT or
+ * -KEEL_EINVAL (rejected: see the arch's public header); a failed call
+ * leaves @v as it was.
  */
-int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa);
+int arch_vcpu_load_context(struct vcpu *v, struct domain *from, uint64_t gpa);
+/*
+ * KEEL_HC_CTL_VCPU_GET_CONTEXT: write @v's registers, as the arch's context
+ * struct, to @gpa of @to's RAM (8-byte aligned, within one page). @v is
+ * off every CPU. Returns 0 or -KEEL_EFAULT.
+ */
+int arch_vcpu_save_context(struct vcpu *v, struct domain *to, uint64_t gpa);
 void arch_vcpu_run(struct vcpu *v);
 void arch_vcpu_notify(struct vcpu *v);
 void arch_time_info(struct keel_vcpu_time_info *ti, uint64_t origin_ns);

@@ -23,6 +23,25 @@
 #define BOOTCFG_MAX_VCPUS	64
 #define BOOTCFG_DEFAULT_WEIGHT	256
 
+/* "boot-protocol" of a Linux kernel (docs/boot-config.md). */
+#define BOOT_PROTOCOL_AUTO	0	/* PVH if the vmlinux has the note, else linux64 */
+#define BOOT_PROTOCOL_PVH	1
+#define BOOT_PROTOCOL_LINUX64	2
+
+/*
+ * What Keel does with a boot-time domain that ends ("on-poweroff",
+ * "on-reboot", "on-crash"; docs/boot-config.md), as xl's on_poweroff etc.
+ */
+#define END_DESTROY		0	/* destroy it, every page back */
+#define END_RESTART		1	/* destroy it, build it again from its spec */
+#define END_PRESERVE		2	/* keep it shut down, memory and all, for a controller */
+
+/* "restart-limit" default: at most 3 restarts in 60 s, then destroy. */
+#define BOOTCFG_RESTART_LIMIT	3
+#define BOOTCFG_RESTART_WINDOW	60
+#define BOOTCFG_RESTART_LIMIT_MAX	1000
+#define BOOTCFG_RESTART_WINDOW_MAX	86400
+
 struct bootcfg_device {
 	char name[BOOTCFG_NAME_MAX];	/* the device node's name: "disk0" */
 	uint32_t device_class;		/* KEEL_IO_CLASS_* */
@@ -44,6 +63,12 @@ struct domain_spec {
 	bool console_input;		/* may take the serial console's input */
 	uint32_t platform;		/* KEEL_DOMCREATE_F_*: emulated devices */
 	bool platform_set;		/* "platform" given; else chosen by kernel type */
+	uint32_t boot_protocol;		/* BOOT_PROTOCOL_*: how a Linux kernel is entered */
+	uint8_t on_poweroff;		/* END_*: after KEEL_SHUTDOWN_POWEROFF */
+	uint8_t on_reboot;		/* END_*: after KEEL_SHUTDOWN_REBOOT */
+	uint8_t on_crash;		/* END_*: after KEEL_SHUTDOWN_CRASH */
+	uint32_t restart_limit;		/* restarts allowed within restart_window_s */
+	uint32_t restart_window_s;
 	unsigned int device_count;
 	struct bootcfg_device devices[BOOTCFG_MAX_DEVICES];
 	bool skipped;			/* a problem was reported; do not start */

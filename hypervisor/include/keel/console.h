@@ -77,6 +77,19 @@ void console_set_serial_input(struct domain *d, bool allowed);
 void console_domain_output(struct domain *d, const void *buf, size_t len);
 
 /*
+ * An emulated device that consumes @d's console input (an architecture's
+ * UART): @ready(@d) is called, with no console lock held and a reference to
+ * @d, whenever bytes arrive in the input queue (typed by the operator or
+ * written with KEEL_HC_CONSOLE_WRITE_DOMAIN); the device takes them, when it
+ * has room, with console_input_take(). NULL removes the sink. The core
+ * stays architecture-independent: it only knows the callback.
+ */
+void console_set_input_sink(struct domain *d, void (*ready)(struct domain *d));
+
+/* Move up to @max bytes of @d's input queue to @buf; returns how many. Any context. */
+size_t console_input_take(struct domain *d, uint8_t *buf, size_t max);
+
+/*
  * The hypercalls. The dispatcher has done checks 1-3 of docs/abi/errors.md
  * and refused a @target with bits 63:32 set; each function does the rest in
  * that order and returns the call's result or -KEEL_E*. A failed call

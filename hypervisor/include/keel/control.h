@@ -30,17 +30,50 @@
 long ctl_hc_host_info(struct domain *caller, uint64_t gpa);
 
 /**
- * KEEL_HC_CTL_DOMAIN_CREATE, _POPULATE, _LOAD, KEEL_HC_CTL_VCPU_SET_CONTEXT
- * and _GET_CONTEXT land with the control domain (issue 7).
+ * KEEL_HC_CTL_DOMAIN_CREATE: a domain as the struct keel_ctl_domain_create
+ * at @gpa asks, the caller its parent: paused, no RAM (but the firmware
+ * area of an ACPI platform, which Keel populates and writes), vCPU 0 online
+ * in its reset state. Writes back the OUT domid only and raises
+ * KEEL_VIRQ_DOMAIN_STATE. Any failure destroys what was made.
  *
- * Return: -KEEL_ENOSYS once the right is there; -KEEL_EINVAL (the context
- *         calls on the caller itself); -KEEL_EPERM.
+ * Return: 0; -KEEL_EPERM (neither CONTROL nor CREATE, or caps not a subset
+ *         of the caller's); -KEEL_EFAULT; -KEEL_EINVAL (name empty,
+ *         unterminated or not printable ASCII without spaces, nr_vcpus,
+ *         unknown flag or cap bit, max_evtchn_ports, weight, pad0);
+ *         -KEEL_EEXIST (name in use); -KEEL_ENOSPC (no domain id left);
+ *         -KEEL_ENOMEM.
  */
 long ctl_hc_domain_create(struct domain *caller, uint64_t gpa);
+
+/**
+ * KEEL_HC_CTL_DOMAIN_POPULATE (batched): KEEL_HC_MEMORY_POPULATE with the
+ * extents in the caller's RAM and the memory going to @domid, counted
+ * against its max_pages (keel/memory_ops.h has the checks and errors).
+ * KEEL_HC_CTL_DOMAIN_LOAD (batched): each struct keel_ctl_load_page copies
+ * the caller's whole RAM page src_gfn to @domid's RAM page dst_gfn;
+ * element errors -KEEL_EINVAL (pad0), -KEEL_EFAULT (src_gfn not the
+ * caller's RAM), -KEEL_ENOENT (dst_gfn not the target's RAM). A call stops
+ * early after 64 pages (the caller calls again with the rest).
+ *
+ * Return: n processed; -KEEL_EINVAL (@count 0); -KEEL_EPERM; -KEEL_ESRCH;
+ *         the batch errors -KEEL_EFAULT, -KEEL_E2BIG.
+ */
 long ctl_hc_domain_populate(struct domain *caller, uint32_t domid, uint64_t gpa,
 			    uint64_t count);
 long ctl_hc_domain_load(struct domain *caller, uint32_t domid, uint64_t gpa,
 			uint64_t count);
+
+/**
+ * KEEL_HC_CTL_VCPU_SET_CONTEXT / _GET_CONTEXT (not self): load vCPU @vcpu
+ * of @domid from the arch's context struct at @gpa and bring it online, or
+ * write its registers there. @domid must be paused or shut down; its state
+ * is checked before the struct is read (a vCPU that may not be touched
+ * has its struct ignored).
+ *
+ * Return: 0; -KEEL_EINVAL (self, @vcpu out of range, context rejected);
+ *         -KEEL_EPERM; -KEEL_ESRCH; -KEEL_EBUSY (the domain runs, or a
+ *         VCPU_UP of its own is loading that vCPU); -KEEL_EFAULT.
+ */
 long ctl_hc_vcpu_set_context(struct domain *caller, uint32_t domid, uint32_t vcpu,
 			     uint64_t gpa);
 long ctl_hc_vcpu_get_context(struct domain *caller, uint32_t domid, uint32_t vcpu,

@@ -24,6 +24,7 @@
 
 #define DOMAIN_SLOTS		256	/* live domains at most */
 #define DOMAIN_NAME_MAX		32	/* with the NUL, as in the control ABI */
+#define DOMAIN_UUID_SIZE	16	/* keel_ctl_domain_create.uuid */
 #define DOMAIN_MAX_VCPUS	64
 /* The emulated-platform flags a domain may have (public/keel/control.h). */
 #define DOMAIN_PLATFORM_FLAGS	(KEEL_DOMCREATE_F_ACPI | KEEL_DOMCREATE_F_PLATFORM_PCI | \
@@ -55,6 +56,7 @@ struct vcpu {
 struct domain {
 	uint32_t domid;			/* (c) */
 	char name[DOMAIN_NAME_MAX];	/* (c) unique among live domains */
+	uint8_t uuid[DOMAIN_UUID_SIZE];	/* (c) opaque, as its creator gave it */
 	uint32_t caps;			/* (atomic) KEEL_CAP_*; CTL_DOMAIN_SET_CAPS */
 	uint32_t creator;		/* (c) domid that created it; 0: Keel */
 	struct spinlock lock;		/* guards state and shutdown_reason */
@@ -91,6 +93,8 @@ struct domain_params {
 	uint32_t max_grant_frames;	/* 0: the default */
 	uint32_t max_maps;		/* grant maps it may hold; 0: the default */
 	uint32_t platform;		/* KEEL_DOMCREATE_F_* (ACPI, UART, RTC, PLATFORM_PCI) */
+	const uint8_t *uuid;		/* DOMAIN_UUID_SIZE bytes; NULL: all zero */
+	uint32_t max_evtchn_ports;	/* 0: the default; else 4096..KEEL_EVTCHN_MAX_PORTS */
 };
 
 /*

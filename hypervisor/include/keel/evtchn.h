@@ -230,6 +230,13 @@ long evtchn_set_upcall(struct evtchn_domain *d,
 long evtchn_vcpu_upcall(struct evtchn_domain *d, uint32_t vcpu,
 			uint32_t *mode, uint32_t *vector);
 
+/*
+ * @vcpu's upcall_pending as its registered keel_vcpu_info holds it now: 1
+ * or 0 (also 0 with no vcpu_info), -KEEL_EINVAL (bad vCPU). For a device
+ * whose interrupt line follows the flag (the platform PCI device's INTx).
+ */
+long evtchn_vcpu_upcall_pending(struct evtchn_domain *d, uint32_t vcpu);
+
 /**
  * KEEL_HC_EVTCHN_EXPAND: register the page pair @req->index, raising the port
  * limit. The caller has checked that both GFNs are the domain's RAM (else

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * keel/schedule.h - each CPU's scheduling loop, and what happens when a
- * domain ends (boot-time policy).
+ * domain ends (boot-time policy, core/restart.c).
  */
 #ifndef KEEL_SCHEDULE_H
 #define KEEL_SCHEDULE_H
@@ -24,9 +24,12 @@ NORETURN void schedule_enter(void);
 
 /*
  * Domain end. The guest shut itself down (KEEL_HC_SCHED_SHUTDOWN) or Keel
- * crashed it (a bad access, a triple fault): record it and apply the boot
- * policy (boot-time domains are destroyed and their memory returned). May
- * be called from @d's own vCPU; that vCPU stops at its next check.
+ * crashed it (a bad access, a triple fault): record it, tell its
+ * controllers (KEEL_VIRQ_DOMAIN_STATE) and apply the boot policy:
+ * boot-time domains are destroyed, restarted or kept as their boot
+ * configuration says (core/restart.c); a domain a controller created
+ * waits, shut down, for that controller to destroy it.
+ * May be called from @d's own vCPU; that vCPU stops at its next check.
  */
 void domain_ended(struct domain *d, uint32_t reason, const char *why);
 

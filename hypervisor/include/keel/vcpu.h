@@ -67,6 +67,20 @@ void vcpu_before_entry(struct vcpu *v);
 /* The domain's system time now (ns since it was created). */
 uint64_t vcpu_domain_time(const struct domain *d);
 
+/*
+ * The vCPU part of KEEL_HC_CTL_VCPU_SET_CONTEXT and _GET_CONTEXT, once the
+ * control call has checked its rights and found @v's domain paused or shut
+ * down. SET takes @v off the scheduler, loads the arch's context struct at
+ * @gpa of @from's RAM (arch_vcpu_load_context()) and puts @v online (back
+ * online if it was and the load failed; not at all if the domain is being
+ * destroyed). GET writes @v's registers to @gpa of @to's RAM once @v is
+ * off its CPU. Both return 0, -KEEL_EFAULT, -KEEL_EINVAL (SET: rejected)
+ * or -KEEL_EBUSY (SET: a VCPU_UP or another SET is loading @v; GET: the
+ * domain runs again and @v with it).
+ */
+long vcpu_ctl_set_context(struct vcpu *v, struct domain *from, uint64_t gpa);
+long vcpu_ctl_get_context(struct vcpu *v, struct domain *to, uint64_t gpa);
+
 /* Hypercalls of the scheduling and vCPU groups; arguments already decoded. */
 long vcpu_hc_yield(struct vcpu *v);
 long vcpu_hc_block(struct vcpu *v);

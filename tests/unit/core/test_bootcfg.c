@@ -193,6 +193,12 @@ static void test_defaults(void)
 	CU_ASSERT_FALSE(cfg.domains[0].console_input);
 	CU_ASSERT_FALSE(cfg.domains[0].platform_set);
 	CU_ASSERT_FALSE(cfg.domains[0].skipped);
+	/* As xl: power off destroys, reboot restarts, crash destroys. */
+	CU_ASSERT_EQUAL(cfg.domains[0].on_poweroff, END_DESTROY);
+	CU_ASSERT_EQUAL(cfg.domains[0].on_reboot, END_RESTART);
+	CU_ASSERT_EQUAL(cfg.domains[0].on_crash, END_DESTROY);
+	CU_ASSERT_EQUAL(cfg.domains[0].restart_limit, 3);
+	CU_ASSERT_EQUAL(cfg.domains[0].restart_window_s, 60);
 }
 
 static void test_platform_none(void)
@@ -205,6 +211,60 @@ static void test_platform_none(void)
 	CU_ASSERT_EQUAL(report_count, 0);
 	CU_ASSERT_TRUE(cfg.domains[0].platform_set);
 	CU_ASSERT_EQUAL(cfg.domains[0].platform, 0);
+}
+
+static void test_boot_protocol(void)
+{
+	begin_root();
+	begin_domain("auto", 16);
+	end_node();
+	begin_domain("pvh", 16);
+	fdt_property_string(blob, "boot-protocol", "pvh");
+	end_node();
+	begin_domain("bz", 16);
+	fdt_property_string(blob, "boot-protocol", "linux64");
+	end_node();
+	CU_ASSERT_TRUE_FATAL(finish_and_parse());
+	CU_ASSERT_EQUAL(report_count, 0);
+	CU_ASSERT_EQUAL_FATAL(cfg.domain_count, 3);
+	CU_ASSERT_EQUAL(cfg.domains[0].boot_protocol, BOOT_PROTOCOL_AUTO);
+	CU_ASSERT_EQUAL(cfg.domains[1].boot_protocol, BOOT_PROTOCOL_PVH);
+	CU_ASSERT_EQUAL(cfg.domains[2].boot_protocol, BOOT_PROTOCOL_LINUX64);
+}
+
+static void test_end_policy(void)
+{
+	const uint32_t limit[2] = { cpu_to_fdt32(5), cpu_to_fdt32(30) };
+	const uint32_t widest[2] = { cpu_to_fdt32(1000), cpu_to_fdt32(86400) };
+
+	begin_root();
+	begin_domain("service", 16);
+	fdt_property_string(blob, "on-poweroff", "restart");
+	fdt_property_string(blob, "on-reboot", "preserve");
+	fdt_property_string(blob, "on-crash", "restart");
+	fdt_property(blob, "restart-limit", limit, sizeof(limit));
+	end_node();
+	begin_domain("keep", 16);
+	fdt_property_string(blob, "on-poweroff", "preserve");
+	fdt_property_string(blob, "on-reboot", "destroy");
+	fdt_property_string(blob, "on-crash", "preserve");
+	fdt_property(blob, "restart-limit", widest, sizeof(widest));
+	end_node();
+	CU_ASSERT_TRUE_FATAL(finish_and_parse());
+	CU_ASSERT_EQUAL(report_count, 0);
+	CU_ASSERT_EQUAL_FATAL(cfg.domain_count, 2);
+	CU_ASSERT_EQUAL(cfg.domains[0].on_poweroff, END_RESTART);
+	CU_ASSERT_EQUAL(cfg.domains[0].on_reboot, END_PRESERVE);
+	CU_ASSERT_EQUAL(cfg.domains[0].on_crash, END_RESTART);
+	CU_ASSERT_EQUAL(cfg.domains[0].restart_limit, 5);
+	CU_ASSERT_EQUAL(cfg.domains[0].restart_window_s, 30);
+	CU_ASSERT_EQUAL(cfg.domains[1].on_poweroff, END_PRESERVE);
+	CU_ASSERT_EQUAL(cfg.domains[1].on_reboot, END_DESTROY);
+	CU_ASSERT_EQUAL(cfg.domains[1].on_crash, END_PRESERVE);
+	CU_ASSERT_EQUAL(cfg.domains[1].restart_limit, 1000);
+	CU_ASSERT_EQUAL(cfg.domains[1].restart_window_s, 86400);
+	CU_ASSERT_FALSE(cfg.domains[0].skipped);
+	CU_ASSERT_FALSE(cfg.domains[1].skipped);
 }
 
 /* --- one broken property each ------------------------------------------- */
@@ -225,6 +285,25 @@ static void add_pci_alone(void) { fdt_property_string(blob, "platform", "pci"); 
 static void add_none_and_more(void) { fdt_property(blob, "platform", "none\0uart", 10); }
 static void add_platform_number(void) { fdt_property_u32(blob, "platform", 1); }
 static void add_two_strings(void) { fdt_property(blob, "cmdline", "a\0b", 4); }
+static void add_bad_protocol(void) { fdt_property_string(blob, "boot-protocol", "efi"); }
+static void add_protocol_number(void) { fdt_property_u32(blob, "boot-protocol", 1); }
+static void add_bad_on_reboot(void) { fdt_property_string(blob, "on-reboot", "reset"); }
+static void add_empty_on_crash(void) { fdt_property_string(blob, "on-crash", ""); }
+static void add_on_poweroff_number(void) { fdt_property_u32(blob, "on-poweroff", 1); }
+static void add_long_on_crash(void) { fdt_property_string(blob, "on-crash", "coredump-and-then-destroy-it-please"); }
+static void add_limit_one_cell(void) { fdt_property_u32(blob, "restart-limit", 3); }
+
+static void add_limit(uint32_t count, uint32_t seconds)
+{
+	const uint32_t v[2] = { cpu_to_fdt32(count), cpu_to_fdt32(seconds) };
+
+	fdt_property(blob, "restart-limit", v, sizeof(v));
+}
+
+static void add_limit_zero(void) { add_limit(0, 60); }
+static void add_limit_no_window(void) { add_limit(3, 0); }
+static void add_limit_many(void) { add_limit(1001, 60); }
+static void add_limit_long_window(void) { add_limit(3, 86401); }
 
 static void add_unterminated(void)
 {
@@ -297,6 +376,17 @@ static const struct broken_case broken_cases[] = {
 	{ add_none_and_more, "property 'platform': unknown device 'none'" },
 	{ add_platform_number, "property 'platform': must be a list of strings" },
 	{ add_two_strings, "property 'cmdline': must be a single string" },
+	{ add_bad_protocol, "property 'boot-protocol': must be \"pvh\" or \"linux64\"" },
+	{ add_protocol_number, "property 'boot-protocol': must be a single string" },
+	{ add_bad_on_reboot, "property 'on-reboot': must be \"destroy\", \"restart\" or \"preserve\"" },
+	{ add_empty_on_crash, "property 'on-crash': must be \"destroy\", \"restart\" or \"preserve\"" },
+	{ add_on_poweroff_number, "property 'on-poweroff': must be a single string" },
+	{ add_long_on_crash, "property 'on-crash': too long" },
+	{ add_limit_one_cell, "property 'restart-limit': must be two numbers, restarts and seconds" },
+	{ add_limit_zero, "property 'restart-limit': <0 60> is out of range (1..1000 restarts in 1..86400 s)" },
+	{ add_limit_no_window, "property 'restart-limit': <3 0> is out of range" },
+	{ add_limit_many, "property 'restart-limit': <1001 60> is out of range" },
+	{ add_limit_long_window, "property 'restart-limit': <3 86401> is out of range" },
 	{ add_unterminated, "property 'cmdline': must be a single string" },
 	{ add_long_name, "property 'domain-name': too long" },
 	{ add_bad_class, "unknown class 'scsi'" },
@@ -518,6 +608,8 @@ static CU_TestInfo tests[] = {
 	{ "full configuration", test_full_configuration },
 	{ "defaults", test_defaults },
 	{ "platform none", test_platform_none },
+	{ "boot-protocol", test_boot_protocol },
+	{ "on-poweroff, on-reboot, on-crash, restart-limit", test_end_policy },
 	{ "each broken property is named", test_each_broken_property },
 	{ "missing required properties", test_missing_required },
 	{ "backend references", test_backend_references },

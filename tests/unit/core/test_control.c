@@ -782,29 +782,6 @@ static void test_log_read_stream(void)
 
 /* --- rights across the calls ----------------------------------------------------- */
 
-static void test_not_yet(void)
-{
-	struct domain *none = make("ny-none", 0);
-	struct domain *mgr = make("ny-mgr", KEEL_CAP_CREATE);
-	uint32_t id = none->domid;
-
-	CU_ASSERT_EQUAL(ctl_hc_domain_create(none, CTL_GPA), -KEEL_EPERM);
-	CU_ASSERT_EQUAL(ctl_hc_domain_create(mgr, CTL_GPA), -KEEL_ENOSYS);
-	CU_ASSERT_EQUAL(ctl_hc_domain_populate(none, id, CTL_GPA, 1), -KEEL_EPERM);
-	CU_ASSERT_EQUAL(ctl_hc_domain_populate(mgr, id, CTL_GPA, 1), -KEEL_ENOSYS);
-	CU_ASSERT_EQUAL(ctl_hc_domain_load(none, id, CTL_GPA, 1), -KEEL_EPERM);
-	CU_ASSERT_EQUAL(ctl_hc_domain_load(mgr, id, CTL_GPA, 1), -KEEL_ENOSYS);
-	CU_ASSERT_EQUAL(ctl_hc_vcpu_set_context(none, id, 0, CTL_GPA), -KEEL_EINVAL);
-	CU_ASSERT_EQUAL(ctl_hc_vcpu_set_context(none, mgr->domid, 0, CTL_GPA), -KEEL_EPERM);
-	CU_ASSERT_EQUAL(ctl_hc_vcpu_set_context(mgr, id, 0, CTL_GPA), -KEEL_ENOSYS);
-	CU_ASSERT_EQUAL(ctl_hc_vcpu_get_context(mgr, KEEL_DOMID_SELF, 0, CTL_GPA), -KEEL_EINVAL);
-	CU_ASSERT_EQUAL(ctl_hc_vcpu_get_context(none, mgr->domid, 0, CTL_GPA), -KEEL_EPERM);
-	CU_ASSERT_EQUAL(ctl_hc_vcpu_get_context(mgr, id, 0, CTL_GPA), -KEEL_ENOSYS);
-	finish(none);
-	finish(mgr);
-	UNIT_CHECK_ALL_RETURNED();
-}
-
 /* Every domid call: a CREATE holder controls its children and nothing else. */
 static void test_creator_controls_children(void)
 {
@@ -886,7 +863,6 @@ static CU_TestInfo tests[] = {
 	{ "set affinity", test_set_affinity },
 	{ "log read checks", test_log_read_checks },
 	{ "log read stream", test_log_read_stream },
-	{ "not yet implemented", test_not_yet },
 	{ "a creator controls its children", test_creator_controls_children },
 	{ "domain state VIRQ", test_domain_state_virq },
 	CU_TEST_INFO_NULL,

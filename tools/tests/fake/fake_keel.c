@@ -2,7 +2,7 @@
 /*
  * tools/tests/fake/fake_keel.c - Keel's real core, compiled for the host on
  * the fake arch (hypervisor/arch/host), behind fake_keel.h. The only file
- * of the tools' tests, with pending_calls.c, that sees Keel's internals.
+ * of the tools' tests that sees Keel's internals.
  *
  * Hypercalls go to hypercall_dispatch() from the caller's vCPU 0, so every
  * check, error and count the tests see is the core's own.
@@ -21,7 +21,6 @@
 #include <public/keel/hypercall.h>
 #include "fake_arch.h"
 #include "fake_keel.h"
-#include "pending_calls.h"
 
 /* Keel's physical memory: 256 MiB of fake RAM from 1 MiB. */
 #define KEEL_RAM_BASE	MiB(1)
@@ -90,7 +89,6 @@ void fake_keel_domain_destroy(void *dom)
 {
 	struct domain *d = dom;
 
-	pending_forget(d->domid);
 	domain_destroy(d);
 	domain_put(d);
 }
@@ -99,16 +97,11 @@ long fake_keel_hypercall(void *dom, uint32_t nr, const uint64_t args[6])
 {
 	struct domain *d = dom;
 	uint64_t a[HYPERCALL_ARGS];
-	long rc;
 
 	for (unsigned int i = 0; i < HYPERCALL_ARGS; i++) {
 		a[i] = i < 6 ? args[i] : 0;
 	}
-	rc = hypercall_dispatch(d->vcpus[0], nr, a);
-	if (rc == -KEEL_ENOSYS && pending_call_known(nr)) {
-		rc = pending_call(d, nr, a);
-	}
-	return rc;
+	return hypercall_dispatch(d->vcpus[0], nr, a);
 }
 
 void *fake_keel_page(void *dom, uint64_t gfn)

@@ -45,7 +45,4 @@ void fake_keel_set_time(uint64_t ns);
 uint64_t fake_keel_free_pages(void);
 unsigned int fake_keel_live_domains(void);
 
-/* Whether the stand-ins of pending_calls.c answered a call (see there). */
-extern unsigned int fake_keel_standin_calls;
-
 #endif

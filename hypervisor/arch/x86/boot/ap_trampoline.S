@@ -52,7 +52,14 @@ ap_long:
 	movq	REL(ap_percpu), %rdi
 	xorl	%ebp, %ebp
 	movq	REL(ap_entry), %rax
-	jmpq	*%rax
+	/*
+	 * A call, not a jump: C code expects RSP + 8 to be 16-byte aligned at
+	 * entry (the return address just pushed). Entered by a jump, every
+	 * frame on this CPU was misaligned, and SSE code in prebuilt libraries
+	 * (liblzma during a domain restart) faulted on aligned stores.
+	 */
+	callq	*%rax
+	ud2			/* ap_entry64 never returns */
 
 	.balign 8
 	.global ap_params

@@ -16,6 +16,14 @@ bool arch_gfn_is_platform(uint64_t gfn)
 {
 	uint64_t gpa = gfn << PAGE_SHIFT;
 
+	/*
+	 * VGA memory, the option ROM area and the firmware area: Keel
+	 * populates the last two (vplatform/firmware.c), builders may not.
+	 */
+	if (gpa >= KEEL_X86_GPA_LOW_RAM_END &&
+	    gpa < (uint64_t)KEEL_X86_GPA_FIRMWARE + KEEL_X86_GPA_FIRMWARE_SIZE) {
+		return true;
+	}
 	if (gfn >= GPA_4G >> PAGE_SHIFT || gpa < KEEL_X86_GPA_MMIO_HOLE) {
 		return false;
 	}

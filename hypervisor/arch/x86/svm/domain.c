@@ -12,6 +12,7 @@
 #include <x86/percpu.h>
 #include <x86/svm.h>
 #include <x86/svm_domain.h>
+#include <x86/vplatform.h>
 
 int arch_domain_create(struct domain *d)
 {
@@ -35,6 +36,7 @@ void arch_domain_destroy(struct domain *d)
 	struct svm_domain *sd = d->arch;
 
 	if (sd) {
+		vplatform_destroy(d);
 		npt_destroy(&sd->npt);
 		heap_free(sd);
 		d->arch = NULL;
@@ -60,6 +62,14 @@ int arch_vcpu_create(struct vcpu *v)
 		arch_vcpu_destroy(v);
 		return -KEEL_ENOMEM;
 	}
+	/*
+	 * The devices come with vCPU 0: the UART needs the domain's console,
+	 * which the core creates after arch_domain_create().
+	 */
+	if (v->id == 0 && vplatform_create(v->domain) != 0) {
+		arch_vcpu_destroy(v);
+		return -KEEL_ENOMEM;
+	}
 	return 0;
 }
 
@@ -68,6 +78,7 @@ void arch_vcpu_destroy(struct vcpu *v)
 	struct svm_vcpu *sv = v->arch;
 
 	if (sv) {
+		vlapic_destroy(v);	/* stops its timer before the vCPU goes */
 		svm_vcpu_forget(v);
 		page_free(sv->vmcb_pa, 1);
 		heap_free(sv);

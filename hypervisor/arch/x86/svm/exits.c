@@ -13,6 +13,7 @@
 #include <arch/arch.h>
 #include <keel/hypercall.h>
 #include <keel/log.h>
+#include <keel/sched.h>
 #include <keel/schedule.h>
 #include <keel/vcpu.h>
 #include <public/keel/errno.h>
@@ -21,6 +22,8 @@
 #include <x86/insn.h>
 #include <x86/msr.h>
 #include <x86/svm_domain.h>
+#include <x86/vplatform.h>
+#include <x86/vsleep.h>
 
 #define VEC_DB		1
 #define VEC_UD		6
@@ -29,6 +32,8 @@
 #define VEC_AC		17
 #define CS_L		(1u << 9)
 #define CS_DB		(1u << 10)
+#define RFLAGS_IF	(1ull << 9)
+#define CR4_SMEP	(1ull << 20)
 #define RFLAGS_DF	(1ull << 10)
 #define STRING_IO_BATCH	1024u	/* elements per exit; REP resumes where it stopped */
 
@@ -59,6 +64,14 @@ size_t svm_fetch_insn(struct vcpu *v, uint8_t bytes[INSN_MAX_LEN])
 	struct guest_paging pg;
 
 	paging_of(s, &pg);
+	/*
+	 * The walk checks a supervisor fetch; the CPU already fetched these
+	 * bytes at the guest's CPL. For user code (CPL 3) SMEP, which only
+	 * forbids supervisor fetches from user pages, must not refuse them.
+	 */
+	if (s->cpl == 3) {
+		pg.cr4 &= ~CR4_SMEP;
+	}
 	return guest_read_linear(v->domain, &pg, linear, bytes, INSN_MAX_LEN);
 }
 
@@ -305,10 +318,18 @@ static void handle_io(struct vcpu *v, struct svm_vcpu *sv)
 	}
 	if (info & IOIO_IN) {
 		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
-		uint64_t value = absent_port_value(port, size);
+		uint32_t value = 0;
+
+		if (!vplatform_pio(v, port, size, true, &value)) {
+			value = absent_port_value(port, size);
+		}
 
 		/* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge. */
-		sv->vmcb->save.rax = size == 4 ? value : (sv->vmcb->save.rax & ~mask) | value;
+		sv->vmcb->save.rax = size == 4 ? value : (sv->vmcb->save.rax & ~mask) | (value & mask);
+	} else {
+		uint32_t value = (uint32_t)sv->vmcb->save.rax;
+
+		(void)vplatform_pio(v, port, size, false, &value);	/* unclaimed: dropped */
 	}
 	skip(v);
 }
@@ -321,7 +342,6 @@ static void handle_io(struct vcpu *v, struct svm_vcpu *sv)
  */
 #define CR4_ALLOWED_ALWAYS	0x7ffull	/* VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT */
 #define CR4_FSGSBASE		(1ull << 16)
-#define CR4_SMEP		(1ull << 20)
 #define CR4_SMAP		(1ull << 21)
 
 static uint64_t cr4_allowed(struct vcpu *v)
@@ -336,30 +356,69 @@ static uint64_t cr4_allowed(struct vcpu *v)
 	return allowed;
 }
 
-static void handle_cr4_write(struct vcpu *v, struct svm_vcpu *sv)
+/*
+ * The source register of an intercepted MOV to CR@cr: from decode assists
+ * when the CPU has them, else decoded (0F 22 /r; REX.R selects CR8, as
+ * does LOCK in front of CR0 on AMD). @len gets the instruction's length
+ * (0 with decode assists: nRIP says where the next one starts).
+ */
+static bool cr_write_source(struct vcpu *v, struct svm_vcpu *sv, unsigned int cr,
+			    uint64_t *value, unsigned int *len)
 {
 	struct vmcb_save *s = &sv->vmcb->save;
 	enum cpu_mode mode = svm_cpu_mode(s);
+	uint64_t info = sv->vmcb->control.exit_info1;
 	uint8_t b[INSN_MAX_LEN];
-	size_t got = svm_fetch_insn(v, b), pos = 0;
-	unsigned int rex = 0;
+	size_t got, pos = 0;
+	unsigned int rex = 0, reg;
+	bool lock = false;
+
+	if (svm_features.decode_assists && svm_features.nrip_save && (info >> 63)) {
+		reg = info & 0xf;
+		*len = 0;
+	} else {
+		got = svm_fetch_insn(v, b);
+		while (pos < got && insn_is_legacy_prefix(b[pos])) {
+			lock |= b[pos] == 0xf0;
+			pos++;
+		}
+		if (mode == CPU_MODE_64 && pos < got && (b[pos] & 0xf0) == 0x40) {
+			rex = b[pos++];
+		}
+		if (pos + 3 > got || b[pos] != 0x0f || b[pos + 1] != 0x22 ||
+		    ((((b[pos + 2] >> 3) & 7) | ((rex & 4) ? 8 : 0) | (lock ? 8 : 0)) != cr)) {
+			return false;
+		}
+		reg = (b[pos + 2] & 7) | ((rex & 1) ? 8 : 0);
+		*len = (unsigned int)pos + 3;
+	}
+	*value = *svm_gpr(sv, reg);
+	if (mode != CPU_MODE_64) {
+		*value = (uint32_t)*value;
+	}
+	return true;
+}
+
+static void complete_cr_write(struct vcpu *v, struct svm_vcpu *sv, unsigned int len)
+{
+	if (len == 0) {
+		skip(v);
+	} else {
+		sv->vmcb->control.interrupt_shadow &= ~1ull;
+		svm_advance_rip(&sv->vmcb->save, len);
+	}
+}
+
+static void handle_cr4_write(struct vcpu *v, struct svm_vcpu *sv)
+{
+	struct vmcb_save *s = &sv->vmcb->save;
+	unsigned int len;
 	uint64_t value;
 
-	while (pos < got && insn_is_legacy_prefix(b[pos])) {
-		pos++;
-	}
-	if (mode == CPU_MODE_64 && pos < got && (b[pos] & 0xf0) == 0x40) {
-		rex = b[pos++];
-	}
-	if (pos + 3 > got || b[pos] != 0x0f || b[pos + 1] != 0x22 ||
-	    ((b[pos + 2] >> 3) & 7) != 4 || (rex & 4)) {
+	if (!cr_write_source(v, sv, 4, &value, &len)) {
 		domain_crash(v->domain, "vCPU %u: CR4 write by an instruction Keel cannot decode "
 			     "at %#llx", v->id, (unsigned long long)s->rip);
 		return;
-	}
-	value = *svm_gpr(sv, (b[pos + 2] & 7) | ((rex & 1) ? 8 : 0));
-	if (mode != CPU_MODE_64) {
-		value = (uint32_t)value;
 	}
 	if ((value & ~cr4_allowed(v)) || ((s->efer & EFER_LMA) && !(value & CR4_PAE))) {
 		svm_inject_exception(sv, VEC_GP, true, 0);
@@ -369,7 +428,49 @@ static void handle_cr4_write(struct vcpu *v, struct svm_vcpu *sv)
 		sv->flush_asid = true;
 	}
 	s->cr4 = value;
-	svm_advance_rip(s, (unsigned int)pos + 3);
+	complete_cr_write(v, sv, len);
+}
+
+/* MOV to CR8: the task priority, bits 3:0 -> TPR bits 7:4; the rest must be zero. */
+static void handle_cr8_write(struct vcpu *v, struct svm_vcpu *sv)
+{
+	unsigned int len;
+	uint64_t value;
+
+	if (!cr_write_source(v, sv, 8, &value, &len)) {
+		domain_crash(v->domain, "vCPU %u: CR8 write by an instruction Keel cannot decode "
+			     "at %#llx", v->id, (unsigned long long)sv->vmcb->save.rip);
+		return;
+	}
+	if (value > 0xf) {
+		svm_inject_exception(sv, VEC_GP, true, 0);
+		return;
+	}
+	vlapic_set_tpr(v, (uint8_t)(value << 4));
+	complete_cr_write(v, sv, len);
+}
+
+/*
+ * HLT completes when the vCPU wakes, as on hardware: RIP moves past it
+ * also when the vCPU has to wait first. Executed again after the wake-up
+ * with IF = 1 (and no STI right before it), the HLT would lose that
+ * wake-up: the interrupt injected on re-entry is taken first, its handler
+ * returns to the HLT, which waits for the next event. It does not wait at
+ * all while an interrupt it would take (or an NMI) is pending, e.g. after
+ * `sti; hlt` with one that arrived with interrupts off; the core's wait
+ * (vcpu_halt) also ends on an upcall or the single-shot timer.
+ */
+static void handle_hlt(struct vcpu *v, struct svm_vcpu *sv)
+{
+	bool interrupts_on = sv->vmcb->save.rflags & RFLAGS_IF;
+
+	if (!skip(v) || vlapic_wakes_hlt(v, interrupts_on) || vcpu_halt(v)) {
+		return;
+	}
+	/* Blocked now; an interrupt accepted before the block woke nobody. */
+	if (vlapic_wakes_hlt(v, interrupts_on)) {
+		sched_wake(&v->sched, arch_time_ns());
+	}
 }
 
 static const char *access_name(uint64_t error)
@@ -385,8 +486,8 @@ static void handle_npf(struct vcpu *v, struct svm_vcpu *sv)
 	uint64_t gpa = sv->vmcb->control.exit_info2;
 	uint64_t error = sv->vmcb->control.exit_info1;
 
-	if (!(error & (1u << 4)) && svm_lapic_mmio(v, gpa)) {
-		return;	/* a data access to the local APIC page, emulated */
+	if (!(error & (1u << 4)) && svm_mmio(v, gpa)) {
+		return;	/* a data access to an emulated device, done */
 	}
 	domain_crash(v->domain, "vCPU %u: %s of guest-physical %#llx at RIP %#llx: not its "
 		     "memory (nested page fault, error %#llx)", v->id, access_name(error),
@@ -421,16 +522,25 @@ void svm_handle_exit(struct vcpu *v)
 		handle_msr(v, sv);
 		break;
 	case VMEXIT_HLT:
+		handle_hlt(v, sv);
+		break;
+	case VMEXIT_CR8_WRITE:
+		handle_cr8_write(v, sv);
+		break;
+	case VMEXIT_VINTR:
+		/* The window opened: the run loop injects before the next entry. */
+		c->vintr &= ~(V_IRQ | V_IGN_TPR);
+		c->intercept_misc1 &= ~INTERCEPT_VINTR;
+		break;
+	case VMEXIT_IRET:
 		/*
-		 * HLT completes when the vCPU wakes, as on hardware: RIP moves
-		 * past it also when the vCPU has to wait first. Executed again
-		 * after the wake-up with IF = 1 (and no STI right before it),
-		 * the HLT would lose that wake-up: the upcall injected on
-		 * re-entry is taken first, its handler clears upcall_pending
-		 * and returns to the HLT, which waits for the next event.
+		 * The NMI handler returns: NMIs are unblocked. The IRET itself
+		 * has not run yet, so an NMI injected at once nests one level
+		 * early; Linux's NMI entry handles that (it is how NMIs behave
+		 * after an IRET inside the handler).
 		 */
-		vcpu_halt(v);
-		skip(v);
+		sv->nmi_masked = false;
+		c->intercept_misc1 &= ~INTERCEPT_IRET;
 		break;
 	case VMEXIT_IOIO:
 		handle_io(v, sv);
@@ -469,8 +579,7 @@ void svm_handle_exit(struct vcpu *v)
 		reflect_exception(sv, VEC_AC);
 		break;
 	case VMEXIT_SHUTDOWN:
-		domain_crash(v->domain, "vCPU %u: triple fault (shutdown) at RIP %#llx", v->id,
-			     (unsigned long long)sv->vmcb->save.rip);
+		vsleep_triple_fault(v, sv->vmcb->save.rip);	/* reboot or crash */
 		break;
 	case VMEXIT_INVALID:
 		domain_crash(v->domain, "vCPU %u: the CPU refused its state (VMRUN failed)", v->id);

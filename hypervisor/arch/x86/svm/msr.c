@@ -3,6 +3,10 @@
  * svm/msr.c - the MSRs a guest may use (an allow-list, all emulated): every
  * RDMSR and WRMSR exits, and anything not listed here raises #GP, logged
  * once per domain and MSR so a guest cannot flood the log.
+ *
+ * MTRRs are kept as written (8 variable ranges, the fixed ranges, WC) so
+ * firmware-less kernels find the state they expect; under nested paging
+ * the memory types that count are the host's and the guest's PAT.
  */
 #include <keel/log.h>
 #include <keel/string.h>
@@ -10,9 +14,15 @@
 #include <x86/cpu.h>
 #include <x86/msr.h>
 #include <x86/svm_domain.h>
+#include <x86/vplatform.h>
 
 #define MSR_TSC			0x00000010u
 #define MSR_MTRR_CAP		0x000000feu
+#define MSR_MTRR_PHYS_FIRST	0x00000200u	/* base/mask pairs to 0x20f */
+#define MSR_MTRR_FIX_64K	0x00000250u
+#define MSR_MTRR_FIX_16K_FIRST	0x00000258u	/* and 0x259 */
+#define MSR_MTRR_FIX_4K_FIRST	0x00000268u	/* to 0x26f */
+#define MSR_TSC_DEADLINE	0x000006e0u
 #define MSR_MCG_CAP		0x00000179u
 #define MSR_MCG_STATUS		0x0000017au
 #define MSR_MISC_ENABLE		0x000001a0u
@@ -26,10 +36,14 @@
 #define MSR_SFMASK		0xc0000084u
 #define MSR_TSC_AUX		0xc0000103u
 #define MSR_HWCR		0xc0010015u
+#define MSR_AMD_SYSCFG		0xc0010010u
+#define MSR_AMD_NB_CFG		0xc001001fu
 
 #define EFER_GUEST_BITS		(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 #define MISC_FAST_STRINGS	1u
 #define MTRR_DEF_VALID		0xcffull	/* E, FE, type */
+#define MTRR_CAP_VALUE		(SVM_MTRR_VAR | (1ull << 8) | (1ull << 10))	/* VCNT, FIX, WC */
+#define MTRR_MASK_VALID		(1ull << 11)
 #define STUB_VMMCALL_RET	0xc3d9010fu	/* vmmcall; ret */
 
 /* Each of the 8 PAT entries must be a defined memory type (0, 1, 4-7). */
@@ -42,6 +56,66 @@ static bool pat_valid(uint64_t pat)
 			return false;
 		}
 	}
+	return true;
+}
+
+/* A memory type MTRRs may hold: UC, WC, WT, WP, WB. */
+static bool mtrr_type_valid(uint8_t t)
+{
+	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+
+static bool mtrr_fixed_valid(uint64_t value)
+{
+	for (int i = 0; i < 8; i++) {
+		if (!mtrr_type_valid((uint8_t)(value >> (8 * i)))) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Index into svm_vcpu.mtrr_fixed of a fixed-range MTRR, or -1. */
+static int mtrr_fixed_index(uint32_t msr)
+{
+	if (msr == MSR_MTRR_FIX_64K) {
+		return 0;
+	}
+	if (msr >= MSR_MTRR_FIX_16K_FIRST && msr <= MSR_MTRR_FIX_16K_FIRST + 1) {
+		return 1 + (int)(msr - MSR_MTRR_FIX_16K_FIRST);
+	}
+	if (msr >= MSR_MTRR_FIX_4K_FIRST && msr <= MSR_MTRR_FIX_4K_FIRST + 7) {
+		return 3 + (int)(msr - MSR_MTRR_FIX_4K_FIRST);
+	}
+	return -1;
+}
+
+/* Physical-address bits above what the guest's CPUID 0x80000008 reports are reserved. */
+static uint64_t phys_reserved(struct vcpu *v)
+{
+	uint32_t r[4];
+	unsigned int bits;
+
+	svm_cpuid(v, 0x80000008u, 0, r);
+	bits = r[0] & 0xff;
+	return bits >= 52 || bits == 0 ? ~0ull << 52 : ~0ull << bits;
+}
+
+/* Variable-range MTRR @msr (0x200-0x20f): base (even) or mask (odd). */
+static bool write_mtrr_var(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	unsigned int i = msr - MSR_MTRR_PHYS_FIRST;
+	uint64_t reserved = phys_reserved(v);
+
+	if (i % 2 == 0) {
+		reserved |= 0xf00ull;
+		if ((value & reserved) || !mtrr_type_valid((uint8_t)value)) {
+			return false;
+		}
+	} else if (value & (reserved | 0x7ffull)) {
+		return false;
+	}
+	svm_vcpu(v)->mtrr_var[i] = value;
 	return true;
 }
 
@@ -114,9 +188,18 @@ bool svm_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
 		*value = rdtsc();
 		return true;
 	case MSR_APIC_BASE:
-		*value = KEEL_X86_GPA_LAPIC | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
+		*value = vlapic_apic_base(v);
+		return true;
+	case MSR_TSC_DEADLINE:
+		*value = vlapic_tsc_deadline(v);
 		return true;
 	case MSR_MTRR_CAP:
+		*value = MTRR_CAP_VALUE;
+		return true;
+	case MSR_AMD_SYSCFG:	/* Linux reads it with the fixed MTRRs on AMD: no DRAM modify bits */
+	case MSR_AMD_NB_CFG:	/* Linux sets its extended-config bit; there is no northbridge */
+		*value = 0;
+		return true;
 	case MSR_MCG_CAP:
 	case MSR_MCG_STATUS:
 	case MSR_HWCR:
@@ -171,6 +254,14 @@ bool svm_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value)
 		*value = svm_domain(v->domain)->hypercall_msr;
 		return true;
 	default:
+		if (msr >= MSR_MTRR_PHYS_FIRST && msr < MSR_MTRR_PHYS_FIRST + 2 * SVM_MTRR_VAR) {
+			*value = sv->mtrr_var[msr - MSR_MTRR_PHYS_FIRST];
+			return true;
+		}
+		if (mtrr_fixed_index(msr) >= 0) {
+			*value = sv->mtrr_fixed[mtrr_fixed_index(msr)];
+			return true;
+		}
 		log_refused(v, msr, false);
 		return false;
 	}
@@ -184,18 +275,22 @@ bool svm_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
 
 	switch (msr) {
 	case MSR_APIC_BASE:
-		/* Only the value it already has: the APIC cannot move or turn off. */
-		ok = value == (KEEL_X86_GPA_LAPIC | APIC_BASE_ENABLE |
-			       (v->id == 0 ? APIC_BASE_BSP : 0));
+		ok = vlapic_set_apic_base(v, value);
+		break;
+	case MSR_TSC_DEADLINE:
+		vlapic_set_tsc_deadline(v, value);
 		break;
 	case MSR_MISC_ENABLE:
 		ok = value == MISC_FAST_STRINGS;
 		break;
 	case MSR_MCG_STATUS:
+	case MSR_AMD_SYSCFG:
 		ok = value == 0;
 		break;
+	case MSR_AMD_NB_CFG:
+		break;	/* accepted and ignored: nothing behind it */
 	case MSR_MTRR_DEF_TYPE:
-		ok = !(value & ~MTRR_DEF_VALID) && pat_valid(value & 0xff);
+		ok = !(value & ~MTRR_DEF_VALID) && mtrr_type_valid((uint8_t)value);
 		if (ok) {
 			sv->mtrr_def_type = value;
 		}
@@ -261,6 +356,16 @@ bool svm_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value)
 		ok = write_hypercall_msr(v, value);
 		break;
 	default:
+		if (msr >= MSR_MTRR_PHYS_FIRST && msr < MSR_MTRR_PHYS_FIRST + 2 * SVM_MTRR_VAR) {
+			return write_mtrr_var(v, msr, value);
+		}
+		if (mtrr_fixed_index(msr) >= 0) {
+			ok = mtrr_fixed_valid(value);
+			if (ok) {
+				sv->mtrr_fixed[mtrr_fixed_index(msr)] = value;
+			}
+			return ok;
+		}
 		log_refused(v, msr, true);
 		return false;
 	}

@@ -22,9 +22,12 @@
 #include <public/keel/event_channel.h>
 #include <public/keel/start_info.h>
 #include <x86/cpu.h>
+#include <x86/linux_boot.h>
 #include <x86/msr.h>
 #include <x86/percpu.h>
 #include <x86/svm_domain.h>
+#include <x86/vdevices.h>
+#include <x86/vplatform.h>
 
 #define PAT_RESET		0x0007040600070406ull
 #define MTRR_DEF_RESET		0x806ull	/* enabled, default write-back */
@@ -35,6 +38,11 @@
 #define SEG_DATA		0xc93	/* P, S, data read/write accessed, D/B, G */
 #define SEG_TSS_BUSY		0x08b
 #define SEG_LDT			0x082
+#define SEG_REAL_CODE		0x09b	/* P, S, code exec/read accessed */
+#define SEG_REAL_DATA		0x093	/* P, S, data read/write accessed */
+#define CR0_CD			(1ull << 30)
+#define CR0_NW			(1ull << 29)
+#define RFLAGS_IF		(1ull << 9)
 
 #define GDT_CODE64		0x00af9b000000ffffull
 #define GDT_CODE32		0x00cf9b000000ffffull
@@ -71,7 +79,8 @@ void svm_vcpu_reset(struct vcpu *v)
 	/* #DB and #AC are reflected, so a guest cannot wedge a CPU in an exception loop. */
 	c->intercept_exceptions = (1u << 1) | (1u << 17);
 	/* CR4 writes are checked against the features CPUID offers. */
-	c->intercept_cr = INTERCEPT_CR4_WRITE;
+	/* CR8 writes exit too: the TPR lives in the vLAPIC (CR8 reads see V_TPR). */
+	c->intercept_cr = INTERCEPT_CR4_WRITE | INTERCEPT_CR8_WRITE;
 	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI | INTERCEPT_INIT |
 			     INTERCEPT_RDPMC | INTERCEPT_CPUID | INTERCEPT_INVD |
 			     INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO |
@@ -103,13 +112,14 @@ void svm_vcpu_reset(struct vcpu *v)
 	memset(sv->dr, 0, sizeof(sv->dr));
 	sv->tsc_aux = v->id;
 	sv->mtrr_def_type = MTRR_DEF_RESET;
+	memset(sv->mtrr_var, 0, sizeof(sv->mtrr_var));
+	memset(sv->mtrr_fixed, 0, sizeof(sv->mtrr_fixed));
 	sv->asid_cpu = -1;
 	sv->ready = false;
+	sv->nmi_masked = false;
 	/* The APIC's reset state: software-disabled (SVR 0xff), every LVT masked. */
-	memset(sv->apic_regs, 0, sizeof(sv->apic_regs));
-	sv->apic_regs[0xf0 >> 4] = 0xff;
-	for (unsigned int lvt = 0x320; lvt <= 0x370; lvt += 0x10) {
-		sv->apic_regs[lvt >> 4] = 1u << 16;
+	if (sv->vlapic) {
+		vlapic_reset(v);
 	}
 }
 
@@ -117,7 +127,7 @@ int svm_vcpu_init(struct vcpu *v)
 {
 	struct svm_vcpu *sv = svm_vcpu(v);
 
-	if (!iopm_pa) {
+	if (!iopm_pa || vlapic_create(v) != 0) {
 		return -KEEL_ENOMEM;
 	}
 	sv->running_cpu = -1;
@@ -131,22 +141,22 @@ static void flat(struct vmcb_segment *seg, uint16_t sel, uint16_t attrib)
 }
 
 /*
- * LONG64 boot tables in @e's scratch area: a GDT page, then a PML4, one
- * PDPT and one page directory per GiB of [0, map_limit), with 2 MiB pages.
+ * 64-bit boot tables in @e's scratch area: a GDT page (@descriptors, @count
+ * of them), then a PML4, one PDPT and one page directory per GiB of
+ * [0, map_limit), with 2 MiB pages.
  */
 static int long64_tables(struct domain *d, const struct arch_boot_entry *e,
-			 uint64_t *cr3, uint64_t *gdt)
+			 const uint64_t *descriptors, size_t count, uint64_t *cr3, uint64_t *gdt)
 {
 	uint64_t gib = (e->map_limit + (1ull << 30) - 1) >> 30;
 	uint64_t need = (3 + gib) * PAGE_SIZE;
 	uint64_t base = e->scratch_gpa;
-	uint64_t descriptors[3] = { 0, GDT_CODE64, GDT_DATA };
 	uint64_t pml4e, pdpt[512] = { 0 };
 
 	if (gib == 0 || gib > 512 || e->scratch_size < need) {
 		return -KEEL_EINVAL;
 	}
-	if (guest_copy_to(d, base, descriptors, sizeof(descriptors)) != 0) {
+	if (guest_copy_to(d, base, descriptors, count * sizeof(*descriptors)) != 0) {
 		return -KEEL_EFAULT;
 	}
 	pml4e = (base + 2 * PAGE_SIZE) | 0x3;	/* present, writable */
@@ -173,19 +183,83 @@ static int long64_tables(struct domain *d, const struct arch_boot_entry *e,
 	return 0;
 }
 
+/*
+ * Linux's 64-bit boot protocol (docs/abi/boot.md): its GDT has the code
+ * segment at 0x10 and data at 0x18, RSI holds the zero page, no stack.
+ */
+static int boot_linux64(struct vcpu *v, const struct arch_boot_entry *e)
+{
+	static const uint64_t descriptors[4] = { 0, 0, GDT_CODE64, GDT_DATA };
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_save *s = &sv->vmcb->save;
+	uint64_t cr3 = 0, gdt = 0;
+	int rc = long64_tables(v->domain, e, descriptors, ARRAY_SIZE(descriptors), &cr3, &gdt);
+
+	if (rc != 0) {
+		return rc;
+	}
+	flat(&s->cs, 0x10, SEG_CODE64);
+	flat(&s->ds, 0x18, SEG_DATA);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	s->cr0 = CR0_PE | CR0_ET | (1ull << 5) /* NE */ | CR0_PG;
+	s->cr4 = CR4_PAE;
+	s->cr3 = cr3;
+	s->efer = EFER_SVME | EFER_LME | EFER_LMA;
+	s->gdtr = (struct vmcb_segment){ 0, 0, sizeof(descriptors) - 1, gdt };
+	sv->gprs.rsi = e->boot_info_gpa;
+	return 0;
+}
+
+/*
+ * The PVH boot ABI: 32-bit flat, paging off, EBX = hvm_start_info; TR
+ * stays the 32-bit TSS of the reset state (base 0, limit 0x67).
+ */
+static int boot_pvh(struct vcpu *v, const struct arch_boot_entry *e)
+{
+	static const uint64_t descriptors[3] = { 0, GDT_CODE32, GDT_DATA };
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_save *s = &sv->vmcb->save;
+
+	if (e->entry > 0xffffffffu || e->boot_info_gpa > 0xffffffffu ||
+	    e->scratch_size < PAGE_SIZE ||
+	    guest_copy_to(v->domain, e->scratch_gpa, descriptors, sizeof(descriptors)) != 0) {
+		return -KEEL_EINVAL;
+	}
+	flat(&s->cs, 0x08, SEG_CODE32);
+	flat(&s->ds, 0x10, SEG_DATA);
+	s->es = s->ss = s->fs = s->gs = s->ds;
+	s->cr0 = CR0_PE | CR0_ET;
+	s->gdtr = (struct vmcb_segment){ 0, 0, sizeof(descriptors) - 1, e->scratch_gpa };
+	sv->gprs.rbx = e->boot_info_gpa;
+	return 0;
+}
+
 int arch_vcpu_boot(struct vcpu *v, const struct arch_boot_entry *e)
 {
 	struct svm_vcpu *sv = svm_vcpu(v);
 	struct vmcb_save *s = &sv->vmcb->save;
 	uint64_t descriptors[3] = { 0, GDT_CODE32, GDT_DATA };
+	uint64_t long_descriptors[3] = { 0, GDT_CODE64, GDT_DATA };
 	uint64_t cr3 = 0, gdt = 0;
 	int rc;
 
 	svm_vcpu_reset(v);
 	memset(&sv->gprs, 0, sizeof(sv->gprs));
 	s->rax = 0;
+	if (e->mode == X86_ENTRY_PVH || e->mode == X86_ENTRY_LINUX64) {
+		rc = e->mode == X86_ENTRY_PVH ? boot_pvh(v, e) : boot_linux64(v, e);
+		if (rc != 0) {
+			return rc;
+		}
+		s->idtr = (struct vmcb_segment){ 0, 0, 0, 0 };
+		s->rip = e->entry;
+		s->rsp = 0;
+		sv->ready = true;
+		return 0;
+	}
 	if (e->mode == KEEL_ENTRY_MODE_LONG64) {
-		rc = long64_tables(v->domain, e, &cr3, &gdt);
+		rc = long64_tables(v->domain, e, long_descriptors, ARRAY_SIZE(long_descriptors),
+				   &cr3, &gdt);
 		if (rc != 0) {
 			return rc;
 		}
@@ -232,7 +306,7 @@ static void load_segment(struct vmcb_segment *dst, const struct keel_x86_segment
  * header is checked on Keel's copy, so the CPU is never handed a state it
  * would refuse (VMRUN fails) or a guest could not have reached itself.
  */
-int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
+int arch_vcpu_load_context(struct vcpu *v, struct domain *from, uint64_t gpa)
 {
 	struct svm_vcpu *sv = svm_vcpu(v);
 	struct vmcb_save *s = &sv->vmcb->save;
@@ -242,7 +316,7 @@ int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
 	uint32_t rights;
 
 	if ((gpa & 7) || !guest_range_in_page(gpa, sizeof(c)) ||
-	    guest_copy_from(v->domain, gpa, &c, sizeof(c)) != 0) {
+	    guest_copy_from(from, gpa, &c, sizeof(c)) != 0) {
 		return -KEEL_EFAULT;
 	}
 	for (unsigned int i = 0; i < ARRAY_SIZE(c.reserved); i++) {
@@ -268,6 +342,7 @@ int arch_vcpu_load_context(struct vcpu *v, uint64_t gpa)
 		return -KEEL_EINVAL;
 	}
 	svm_vcpu_reset(v);
+	vlapic_started(v);	/* a context replaces any wait for SIPI */
 	sv->gprs = (struct svm_gprs){
 		.rbx = c.rbx, .rcx = c.rcx, .rdx = c.rdx, .rsi = c.rsi, .rdi = c.rdi, .rbp = c.rbp,
 		.r8 = c.r8, .r9 = c.r9, .r10 = c.r10, .r11 = c.r11, .r12 = c.r12, .r13 = c.r13,
@@ -422,21 +497,68 @@ void svm_inject_exception(struct svm_vcpu *sv, unsigned int vector, bool has_err
 		(has_error ? EVENT_ERROR_VALID | ((uint64_t)error_code << 32) : 0);
 }
 
-/* The upcall vector, through the virtual interrupt line (V_IRQ). */
-static void inject_upcall(struct vcpu *v, struct svm_vcpu *sv)
+/*
+ * An upcall raised since the last entry becomes an interrupt of its mode:
+ * KEEL_UPCALL_VECTOR an edge on the vLAPIC, exactly like an MSI
+ * (docs/abi/hypercalls.md "Upcall delivery modes"); KEEL_UPCALL_PLATFORM
+ * the platform device's MSI-X, MSI or INTx. Done here rather than in
+ * arch_vcpu_notify(), whose caller holds the event-channel lock that
+ * evtchn_vcpu_upcall() takes.
+ */
+static void deliver_upcall(struct vcpu *v, struct svm_vcpu *sv)
 {
-	struct vmcb_control *c = &sv->vmcb->control;
 	uint32_t mode, vector;
 
-	if (!__atomic_exchange_n(&sv->upcall_inject, false, __ATOMIC_SEQ_CST)) {
+	if (!__atomic_exchange_n(&sv->upcall_inject, false, __ATOMIC_SEQ_CST) ||
+	    evtchn_vcpu_upcall(v->domain->evtchn, v->id, &mode, &vector) != 0) {
 		return;
 	}
-	if (evtchn_vcpu_upcall(v->domain->evtchn, v->id, &mode, &vector) != 0 ||
-	    mode != KEEL_UPCALL_VECTOR) {
+	if (mode == KEEL_UPCALL_VECTOR) {
+		vlapic_set_irq(v, (uint8_t)vector, false);
+	} else if (mode == KEEL_UPCALL_PLATFORM && vplatform_of(v->domain)->pci) {
+		vpci_upcall(v, vector);
+	}
+}
+
+/* Exit as soon as the guest can take an interrupt (V_IRQ with the VINTR intercept). */
+static void request_interrupt_window(struct vmcb_control *c)
+{
+	c->vintr |= V_IRQ | V_IGN_TPR | (0xfull << V_INTR_PRIO_SHIFT);
+	c->intercept_misc1 |= INTERCEPT_VINTR;
+}
+
+/*
+ * Before entry, interrupts off: inject the NMI or the highest-priority
+ * deliverable vector if the guest can take it now (RFLAGS.IF, no STI/MOV
+ * SS shadow, nothing else being injected), else ask for a window. V_TPR
+ * mirrors the vLAPIC's TPR for the guest's CR8 reads.
+ */
+static void inject_interrupts(struct vcpu *v, struct svm_vcpu *sv)
+{
+	struct vmcb_control *c = &sv->vmcb->control;
+	int vector;
+
+	c->vintr = (c->vintr & ~(V_IRQ | V_IGN_TPR | V_TPR_MASK | (0xfull << V_INTR_PRIO_SHIFT))) |
+		   (vlapic_tpr(v) >> 4);
+	c->intercept_misc1 &= ~INTERCEPT_VINTR;
+	if (!(c->event_inject & EVENT_VALID) && !sv->nmi_masked && vlapic_take_nmi(v)) {
+		/* NMIs stay blocked until the handler's IRET (intercepted). */
+		c->event_inject = EVENT_VALID | ((uint64_t)EVENT_TYPE_NMI << EVENT_TYPE_SHIFT) | 2;
+		sv->nmi_masked = true;
+		c->intercept_misc1 |= INTERCEPT_IRET;
+	}
+	vector = vlapic_pending_vector(v);
+	if (vector < 0) {
 		return;
 	}
-	c->vintr = (c->vintr & ~(0xffull << V_INTR_VECTOR_SHIFT)) | V_IRQ | V_IGN_TPR |
-		   (0xfull << V_INTR_PRIO_SHIFT) | ((uint64_t)vector << V_INTR_VECTOR_SHIFT);
+	if (!(c->event_inject & EVENT_VALID) && (sv->vmcb->save.rflags & RFLAGS_IF) &&
+	    !(c->interrupt_shadow & 1)) {
+		vlapic_ack(v, (uint8_t)vector);
+		c->event_inject = EVENT_VALID | ((uint64_t)EVENT_TYPE_INTR << EVENT_TYPE_SHIFT) |
+				  (uint64_t)vector;
+		return;
+	}
+	request_interrupt_window(c);
 }
 
 /*
@@ -458,15 +580,78 @@ static void requeue_interrupted_event(struct svm_vcpu *sv)
 	c->event_inject = info;
 }
 
-void arch_vcpu_notify(struct vcpu *v)
+void svm_vcpu_kick(struct vcpu *v)
 {
-	struct svm_vcpu *sv = svm_vcpu(v);
-	int cpu;
+	int cpu = __atomic_load_n(&svm_vcpu(v)->running_cpu, __ATOMIC_SEQ_CST);
 
-	__atomic_store_n(&sv->upcall_inject, true, __ATOMIC_SEQ_CST);
-	cpu = __atomic_load_n(&sv->running_cpu, __ATOMIC_SEQ_CST);
 	if (cpu >= 0 && cpu != (int)arch_cpu_index()) {
 		arch_cpu_kick((unsigned int)cpu);
+	}
+}
+
+void arch_vcpu_notify(struct vcpu *v)
+{
+	__atomic_store_n(&svm_vcpu(v)->upcall_inject, true, __ATOMIC_SEQ_CST);
+	svm_vcpu_kick(v);
+}
+
+/*
+ * The state after INIT and SIPI (AMD APM 14.1.3, Intel SDM 9.1.1): real
+ * mode at CS = @vector << 8, IP 0, caches as after reset. SVM runs real
+ * mode as it is under nested paging.
+ */
+void svm_vcpu_start_sipi(struct vcpu *v, uint8_t vector)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_save *s = &sv->vmcb->save;
+	struct vmcb_segment data = { 0, SEG_REAL_DATA, 0xffff, 0 };
+
+	svm_vcpu_reset(v);
+	memset(&sv->gprs, 0, sizeof(sv->gprs));
+	s->rax = 0;
+	sv->gprs.rdx = cpuid(1, 0).eax;	/* the processor signature, as after reset */
+	s->cs = (struct vmcb_segment){ (uint16_t)(vector << 8), SEG_REAL_CODE, 0xffff,
+				       (uint64_t)vector << 12 };
+	s->ds = s->es = s->ss = s->fs = s->gs = data;
+	s->gdtr = (struct vmcb_segment){ 0, 0, 0xffff, 0 };
+	s->idtr = (struct vmcb_segment){ 0, 0, 0xffff, 0 };
+	s->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->rip = 0;
+	s->rsp = 0;
+	s->cpl = 0;
+	vlapic_started(v);
+	sv->ready = true;
+}
+
+/*
+ * INIT and SIPI of @v while it is online (vlapic_ipi.c): false when it
+ * has nothing to run yet and blocked, waiting for a SIPI.
+ */
+static bool startup(struct percpu *cpu, struct vcpu *v)
+{
+	uint8_t vector = 0;
+
+	for (;;) {
+		switch (vlapic_startup(v, &vector)) {
+		case VLAPIC_INIT:
+			save_extended_state(cpu);	/* the reset FPU image must be loaded */
+			svm_vcpu_reset(v);
+			continue;
+		case VLAPIC_SIPI:
+			save_extended_state(cpu);
+			svm_vcpu_start_sipi(v, vector);
+			return true;
+		case VLAPIC_WAIT:
+			sched_block(&v->sched, arch_time_ns());
+			if (!vlapic_sipi_waiting(v)) {
+				sched_wake(&v->sched, arch_time_ns());
+			}
+			return false;
+		default:
+			return true;
+		}
 	}
 }
 
@@ -477,15 +662,19 @@ void arch_vcpu_run(struct vcpu *v)
 	struct percpu *cpu = this_cpu();
 	struct vmcb_control *c = &sv->vmcb->control;
 
-	if (!sv->ready) {
-		domain_crash(v->domain, "vCPU %u has no registers to start from", v->id);
-		return;
-	}
 	__atomic_store_n(&sv->running_cpu, (int)cpu->index, __ATOMIC_SEQ_CST);
 	for (;;) {
 		uint8_t flush;
 		uint64_t gen;
 
+		if (!startup(cpu, v)) {
+			break;	/* in wait-for-SIPI */
+		}
+		if (!sv->ready) {
+			domain_crash(v->domain, "vCPU %u has no registers to start from", v->id);
+			break;
+		}
+		vlapic_before_entry(v);
 		cli();
 		if (sched_need_resched(cpu->index)) {
 			sti();
@@ -504,7 +693,8 @@ void arch_vcpu_run(struct vcpu *v)
 		cpu->guest_npt_gen = gen;
 		c->asid = sv->asid;
 		c->tlb_control = flush;
-		inject_upcall(v, sv);
+		deliver_upcall(v, sv);
+		inject_interrupts(v, sv);
 
 		svm_vmrun(&sv->gprs, sv->vmcb_pa, cpu->svm_host_vmcb_pa);
 
@@ -517,4 +707,45 @@ void arch_vcpu_run(struct vcpu *v)
 	/* Before the scheduler lets another CPU run @v (or VCPU_UP reset it). */
 	save_extended_state(cpu);
 	__atomic_store_n(&sv->running_cpu, -1, __ATOMIC_SEQ_CST);
+}
+
+static void save_segment(struct keel_x86_segment *dst, const struct vmcb_segment *src)
+{
+	*dst = (struct keel_x86_segment){ src->selector, src->attrib, src->limit, src->base };
+}
+
+/*
+ * KEEL_HC_CTL_VCPU_GET_CONTEXT: the registers as the last exit left them
+ * (or as the last load or boot set them). EFER.SVME is Keel's, never the
+ * guest's, so it is left out; LMA is reported as the CPU derived it.
+ */
+int arch_vcpu_save_context(struct vcpu *v, struct domain *to, uint64_t gpa)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	const struct vmcb_save *s = &sv->vmcb->save;
+	const struct svm_gprs *g = &sv->gprs;
+	struct keel_x86_vcpu_context c = {
+		.rax = s->rax, .rbx = g->rbx, .rcx = g->rcx, .rdx = g->rdx, .rsi = g->rsi,
+		.rdi = g->rdi, .rbp = g->rbp, .rsp = s->rsp, .r8 = g->r8, .r9 = g->r9,
+		.r10 = g->r10, .r11 = g->r11, .r12 = g->r12, .r13 = g->r13, .r14 = g->r14,
+		.r15 = g->r15, .rip = s->rip, .rflags = s->rflags, .cr0 = s->cr0, .cr2 = s->cr2,
+		.cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer & ~EFER_SVME, .pat = s->g_pat,
+		.gdtr = { s->gdtr.base, s->gdtr.limit, 0 },
+		.idtr = { s->idtr.base, s->idtr.limit, 0 },
+		.kernel_gs_base = s->kernel_gs_base,
+	};
+
+	save_segment(&c.cs, &s->cs);
+	save_segment(&c.ds, &s->ds);
+	save_segment(&c.es, &s->es);
+	save_segment(&c.fs, &s->fs);
+	save_segment(&c.gs, &s->gs);
+	save_segment(&c.ss, &s->ss);
+	save_segment(&c.tr, &s->tr);
+	save_segment(&c.ldtr, &s->ldtr);
+	if ((gpa & 7) || !guest_range_in_page(gpa, sizeof(c)) ||
+	    guest_copy_to(to, gpa, &c, sizeof(c)) != 0) {
+		return -KEEL_EFAULT;
+	}
+	return 0;
 }

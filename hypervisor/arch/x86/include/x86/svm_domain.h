@@ -9,9 +9,11 @@
 #include <x86/npt.h>
 #include <x86/svm.h>
 #include <x86/vmcb.h>
+#include <x86/vplatform.h>
 
 #define SVM_LOGGED_MSRS		16	/* distinct refused MSRs logged per domain */
-#define SVM_APIC_REGS		64	/* the xAPIC page's registers, 16 bytes apart */
+#define SVM_MTRR_VAR		8	/* variable-range MTRR pairs (MTRRcap VCNT) */
+#define SVM_MTRR_FIXED		11	/* fixed-range MTRRs: 64K, 2 x 16K, 8 x 4K */
 
 struct svm_domain {
 	struct npt npt;			/* mirrors the core's p2m */
@@ -20,6 +22,7 @@ struct svm_domain {
 	uint64_t hypercall_msr;		/* last value written to the hypercall MSR */
 	uint32_t logged_msrs[SVM_LOGGED_MSRS];
 	unsigned int logged_count;
+	struct vplatform platform;	/* its emulated devices (vplatform.c) */
 };
 
 struct svm_vcpu {
@@ -30,15 +33,19 @@ struct svm_vcpu {
 	uint64_t dr[4];			/* DR0-3 (DR6/7 are in the VMCB) */
 	uint64_t tsc_aux;
 	uint64_t mtrr_def_type;
+	uint64_t mtrr_var[2 * SVM_MTRR_VAR];	/* PHYSBASE/PHYSMASK pairs */
+	uint64_t mtrr_fixed[SVM_MTRR_FIXED];
 	uint32_t asid;			/* on asid_cpu, valid for asid_gen */
 	int asid_cpu;
 	uint64_t asid_gen;
 	uint64_t npt_gen_seen;		/* npt_gen its ASID was last flushed for */
-	bool upcall_inject;		/* (atomic) deliver the upcall vector */
+	bool upcall_inject;		/* (atomic) an upcall to deliver per its mode */
 	int running_cpu;		/* (atomic) CPU in its run loop, or -1 */
 	bool ready;			/* has a boot state or context */
 	bool flush_asid;		/* its guest's TLB must go at the next entry */
-	uint32_t apic_regs[SVM_APIC_REGS];	/* local APIC registers as written */
+	struct vlapic *vlapic;		/* its local APIC (vplatform/vlapic.c) */
+	bool vlapic_odd_logged;		/* an undefined APIC access was logged */
+	bool nmi_masked;		/* an NMI was injected and its IRET not seen */
 };
 
 static inline struct svm_domain *svm_domain(struct domain *d)
@@ -76,8 +83,22 @@ uint64_t *svm_gpr(struct svm_vcpu *sv, unsigned int n);
 void svm_inject_exception(struct svm_vcpu *sv, unsigned int vector, bool has_error,
 			  uint32_t error_code);
 
-/* svm/lapic_mmio.c: a nested page fault at @gpa; false if not the APIC page. */
-bool svm_lapic_mmio(struct vcpu *v, uint64_t gpa);
+/*
+ * svm/vcpu.c: make @v see new interrupts: if it is in guest mode on
+ * another CPU, kick that CPU so it exits. Any context.
+ */
+void svm_vcpu_kick(struct vcpu *v);
+/* Give offline @v the state a SIPI with @vector leaves (real mode, CS:IP = vector<<8:0). */
+void svm_vcpu_start_sipi(struct vcpu *v, uint8_t vector);
+
+/*
+ * svm/mmio.c: a data access that faulted at @gpa: decode the instruction,
+ * hand the access to vplatform_mmio() (or, in the legacy hole below 1 MiB,
+ * read all ones and drop writes) and complete it. False if nothing is at
+ * @gpa (the caller crashes the domain); an access Keel cannot decode
+ * crashes it here.
+ */
+bool svm_mmio(struct vcpu *v, uint64_t gpa);
 
 /* svm/cpuid.c and svm/msr.c */
 void svm_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

@@ -94,12 +94,15 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 
 /* intercept_cr */
 #define INTERCEPT_CR4_WRITE	(1u << (16 + 4))
+#define INTERCEPT_CR8_WRITE	(1u << (16 + 8))
 
 /* intercept_misc1 */
 #define INTERCEPT_INTR		(1u << 0)
 #define INTERCEPT_NMI		(1u << 1)
 #define INTERCEPT_SMI		(1u << 2)
 #define INTERCEPT_INIT		(1u << 3)
+#define INTERCEPT_VINTR		(1u << 4)
+#define INTERCEPT_IRET		(1u << 20)
 #define INTERCEPT_RDPMC		(1u << 15)
 #define INTERCEPT_CPUID		(1u << 18)
 #define INTERCEPT_INVD		(1u << 22)
@@ -123,6 +126,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 #define INTERCEPT_XSETBV	(1u << 13)
 
 /* vintr */
+#define V_TPR_MASK		0xfull
 #define V_IRQ			(1ull << 8)
 #define V_INTR_PRIO_SHIFT	16
 #define V_IGN_TPR		(1ull << 20)
@@ -147,6 +151,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
 /* exit codes */
 #define VMEXIT_EXCEPTION_BASE	0x40
 #define VMEXIT_CR4_WRITE	0x14
+#define VMEXIT_CR8_WRITE	0x18
+#define VMEXIT_VINTR		0x64
+#define VMEXIT_IRET		0x74
 #define VMEXIT_EXCP_DB		(VMEXIT_EXCEPTION_BASE + 1)
 #define VMEXIT_EXCP_AC		(VMEXIT_EXCEPTION_BASE + 17)
 #define VMEXIT_INTR		0x60
