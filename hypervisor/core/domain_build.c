@@ -509,7 +509,7 @@ const struct domain_spec *domain_build_spec(unsigned int index)
 	return kept_cfg && index < kept_cfg->domain_count ? &kept_cfg->domains[index] : NULL;
 }
 
-/* @s with "keel.restart=N" on its command line: the guest can tell it restarted. */
+/* @s with "keel_restart=N" on its command line: the guest can tell it restarted. */
 static void restart_spec(struct domain_spec *out, const struct domain_spec *s,
 			 unsigned int restarts)
 {
@@ -518,9 +518,9 @@ static void restart_spec(struct domain_spec *out, const struct domain_spec *s,
 	size_t mark_len;
 
 	*out = *s;
-	mark_len = format(mark, sizeof(mark), "%skeel.restart=%u", len ? " " : "", restarts);
+	mark_len = format(mark, sizeof(mark), "%skeel_restart=%u", len ? " " : "", restarts);
 	if (len + mark_len >= sizeof(out->cmdline)) {
-		log_warn("domain '%s': its command line has no room for 'keel.restart=%u'; "
+		log_warn("domain '%s': its command line has no room for 'keel_restart=%u'; "
 			 "restarted without it", s->name, restarts);
 		return;
 	}

@@ -69,7 +69,7 @@ keel_qemu_test(linux-bzimage-smp2 500 --smp 2 ${LINUX_BOOT}
 # `reboot -f` writes the FADT's reset register: the domain asks to reboot, and
 # Keel (on-reboot "restart", the default) destroys it and builds it again in
 # its restart worker, extracting the vmlinux anew; the new domain's command
-# line carries keel.restart=1, so its init powers off (tests/linux/reboot.dts).
+# line carries keel_restart=1, so its init powers off (tests/linux/reboot.dts).
 keel_qemu_test(linux-reboot 500 --smp 2 ${LINUX_BOOT} --module ${LINUX_DIR}/reboot/config.dtb
     ${LINUX_CLEAN} ${LINUX_RAN}
     --reject-line "triple fault"
@@ -79,7 +79,7 @@ keel_qemu_test(linux-reboot 500 --smp 2 ${LINUX_BOOT} --module ${LINUX_DIR}/rebo
     --expect-line "domain [0-9]+ 'linux' asked to reboot \\(reset register\\)"
     --expect-line "domain [0-9]+ 'linux': restarting it \\(on-reboot = .restart.. restart 1\\)"
     --expect-line "domain [0-9]+ 'linux': last reference gone, memory released"
-    --expect-line "domain [0-9]+ 'linux': command line: .*keeltest=reboot keel\\.restart=1 tsc_early_khz="
+    --expect-line "domain [0-9]+ 'linux': command line: .*keeltest=reboot keel_restart=1 tsc_early_khz="
     --expect-line "domain 'linux' restarted \\(1\\): now domain [0-9]+"
     --expect-line "keel-linux: restarted 1$")
 

@@ -2,7 +2,7 @@
 # tests/integration/restart.cmake - boot-time domains that end and are built again
 # (docs/boot-config.md, "When a domain ends"): on-reboot restarts by default, with the same
 # devices; a backend that restarts comes back to its frontends; a crash loop stops at its
-# restart-limit. Keel appends keel.restart=<n> to a rebuilt domain's command line, which is
+# restart-limit. Keel appends keel_restart=<n> to a rebuilt domain's command line, which is
 # how the reboot kernel (tests/guest/reboot) knows its boot is not the first.
 #
 # Included by tests/integration/CMakeLists.txt after keel_qemu_test(), keel_config(), ELF and

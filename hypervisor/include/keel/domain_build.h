@@ -29,7 +29,7 @@ const struct domain_spec *domain_build_spec(unsigned int index);
 /*
  * Build spec @index again, as a new domain with the same name, after the
  * previous one was destroyed (core/restart.c): its command line gains
- * "keel.restart=@restarts", its devices are connected to the backends
+ * "keel_restart=@restarts", its devices are connected to the backends
  * running now, and frontends it serves get their devices again. Takes as
  * long as building it at boot did (seconds for an xz vmlinux): call it
  * where that is acceptable, with no lock held. Returns the new domain id,

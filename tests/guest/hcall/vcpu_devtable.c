@@ -99,18 +99,29 @@ static void check_time(void)
 		prev = t;
 	}
 	kt_check(mono, "system time never goes back", "it did");
-	/* 20 ms measured by the TSC and tsc_khz must read as 20 ms of system time, within 1 %. */
-	t0 = kt_now_ns();
-	c0 = kt_rdtsc();
-	do {
-		c1 = kt_rdtsc();
-	} while (kt_tsc_to_ns(c1 - c0) < 20 * KT_NS_PER_MS);
-	t1 = kt_now_ns();
-	want = kt_tsc_to_ns(c1 - c0);
-	got = t1 - t0;
+	/*
+	 * 20 ms measured by the TSC and tsc_khz must read as 20 ms of system
+	 * time, within 1 %. An exit between a TSC read and the system-time read
+	 * next to it (a host interrupt; under TCG with a loaded host that can
+	 * take hundreds of microseconds) stretches one measurement without any
+	 * clock being wrong, so the best of five tries counts.
+	 */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		t0 = kt_now_ns();
+		c0 = kt_rdtsc();
+		do {
+			c1 = kt_rdtsc();
+		} while (kt_tsc_to_ns(c1 - c0) < 20 * KT_NS_PER_MS);
+		t1 = kt_now_ns();
+		want = kt_tsc_to_ns(c1 - c0);
+		got = t1 - t0;
+		if (got + want / 100 >= want && got <= want + want / 100 + 100000) {
+			break;
+		}
+	}
 	kt_check(got + want / 100 >= want && got <= want + want / 100 + 100000,
 		 "system time runs at the TSC rate of CPUID B+3",
-		 "%lu ns of system time for %lu ns of TSC",
+		 "%lu ns of system time for %lu ns of TSC (last of 5 tries)",
 		 got, want);
 
 	run0 = kt_running_ns();

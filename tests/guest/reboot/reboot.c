@@ -2,7 +2,7 @@
 /*
  * reboot.c: a Keel-native kernel for boot-time domain restarts
  * (docs/boot-config.md, "When a domain ends"). Keel appends
- * keel.restart=<n> to the command line of the n-th rebuild, which is how a
+ * keel_restart=<n> to the command line of the n-th rebuild, which is how a
  * boot tells it is not the first.
  *
  * Command line: mode=<m>; devices=<n>, the devices its spec gives it,
@@ -114,7 +114,7 @@ static void watch(uint64_t seconds)
 void test_main(void)
 {
 	char mode[16] = "";
-	uint64_t restarts = kt_cmdline_u64("keel.restart", 0);
+	uint64_t restarts = kt_cmdline_u64("keel_restart", 0);
 	uint64_t expected = kt_cmdline_u64("devices", UINT64_MAX);
 	struct device_view first;
 	uint32_t devices;
