@@ -48,6 +48,8 @@ foreach(rel ${kpv_headers})
     stage_copy(${KPV_DIR}/${rel} ${DEST}/pvdrivers/${rel_dir})
 endforeach()
 file(COPY ${KPV_PUBLIC_ABI}/keel DESTINATION ${DEST}/include FILES_MATCHING PATTERN "*.h")
+# The privileged driver's user-space API, shared with the tools.
+stage_copy(${HERE}/../../tools/include/keelctl/keel_privcmd.h ${DEST}/include/keelctl)
 
 file(CONFIGURE OUTPUT ${DEST}/pvdrivers.kbuild CONTENT
 "# SPDX-License-Identifier: MIT

@@ -3,40 +3,14 @@
  * core/linux_build.c - the Linux part of the domain builder: picks PVH or
  * the 64-bit protocol (PVH when the vmlinux has the note: it skips the
  * in-guest decompressor and boots about twice as fast), completes the
- * command line, and has the arch load the kernel and set vCPU 0.
+ * command line (bootproto's linux_cmdline(), as keelctl does), and has the
+ * arch load the kernel and set vCPU 0.
  */
 #include <keel/domain.h>
 #include <keel/format.h>
 #include <keel/linux_build.h>
 #include <keel/log.h>
 #include <keel/string.h>
-
-#define TSC_OPTION	"tsc_early_khz="
-
-/* Does @cmdline contain @opt at the start of a word? */
-static bool has_option(const char *cmdline, const char *opt)
-{
-	size_t len = strlen(opt);
-
-	for (const char *p = cmdline; *p; p++) {
-		if ((p == cmdline || p[-1] == ' ') && strncmp(p, opt, len) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-bool linux_cmdline(const char *in, uint32_t tsc_khz, char *out, size_t size)
-{
-	size_t len;
-
-	if (tsc_khz == 0 || has_option(in, TSC_OPTION)) {
-		len = format(out, size, "%s", in);
-	} else {
-		len = format(out, size, "%s%s" TSC_OPTION "%u", in, in[0] ? " " : "", tsc_khz);
-	}
-	return len < size;
-}
 
 uint32_t linux_choose_protocol(const struct domain_spec *spec, struct kernel_image *k,
 			       char *why, size_t why_size)

@@ -38,23 +38,24 @@ static uint64_t page_up(uint64_t v)
 
 static int native_probe(struct build *b)
 {
-	const struct elf_info *e = &b->elf;
+	const struct elf_image *e = &b->elf;
 
-	if (!e->has_keel_entry) {
+	if (b->kinfo.is_bzimage || !e->has_keel_entry) {
 		return 1;
 	}
-	if (e->keel_entry.flags != 0 || (e->keel_entry.mode != KEEL_ENTRY_MODE_LONG64 &&
-					 e->keel_entry.mode != KEEL_ENTRY_MODE_FLAT32)) {
-		return build_error(b, "%s: Keel entry note has unknown mode %u or flags %#x",
-				   b->kernel.path, e->keel_entry.mode, e->keel_entry.flags);
+	/* (bootproto's parser already refused a Keel entry note with flags set.) */
+	if (e->keel_entry_mode != KEEL_ENTRY_MODE_LONG64 &&
+	    e->keel_entry_mode != KEEL_ENTRY_MODE_FLAT32) {
+		return build_error(b, "%s: Keel entry note has unknown mode %u", b->kernel.path,
+				   e->keel_entry_mode);
 	}
-	if (e->has_keel_abi && (e->keel_abi.abi_major != b->host->abi_major ||
-				e->keel_abi.abi_minor > b->host->abi_minor)) {
+	if (e->has_keel_abi && (e->abi_major != b->host->abi_major ||
+				e->abi_minor > b->host->abi_minor)) {
 		return build_error(b, "%s: built for Keel ABI %u.%u, this Keel is %u.%u",
-				   b->kernel.path, e->keel_abi.abi_major, e->keel_abi.abi_minor,
+				   b->kernel.path, e->abi_major, e->abi_minor,
 				   b->host->abi_major, b->host->abi_minor);
 	}
-	if (e->keel_entry.mode == KEEL_ENTRY_MODE_FLAT32 && e->keel_entry.entry >= 4 * GIB) {
+	if (e->keel_entry_mode == KEEL_ENTRY_MODE_FLAT32 && e->keel_entry >= 4 * GIB) {
 		return build_error(b, "%s: 32-bit entry above 4 GiB", b->kernel.path);
 	}
 	return 0;
@@ -64,11 +65,11 @@ static int plan(struct build *b, struct native_plan *p)
 {
 	const struct layout *l = &b->layout;
 	uint64_t top = l->ram[l->nram - 1].base + l->ram[l->nram - 1].pages * PAGE;
-	bool long64 = b->elf.keel_entry.mode == KEEL_ENTRY_MODE_LONG64;
+	bool long64 = b->elf.keel_entry_mode == KEEL_ENTRY_MODE_LONG64;
 
 	p->kernel_end = MIB;
-	for (unsigned int i = 0; i < b->elf.nseg; i++) {
-		const struct elf_segment *s = &b->elf.seg[i];
+	for (unsigned int i = 0; i < b->elf.segment_count; i++) {
+		const struct elf_segment *s = &b->elf.segments[i];
 
 		if (!layout_is_ram(l, s->paddr, s->memsz)) {
 			return build_error(b, "%s: segment at %#llx..%#llx is outside the guest's RAM "
@@ -81,9 +82,9 @@ static int plan(struct build *b, struct native_plan *p)
 			p->kernel_end = s->paddr + s->memsz;
 		}
 	}
-	if (!layout_is_ram(l, b->elf.keel_entry.entry, 1)) {
+	if (!layout_is_ram(l, b->elf.keel_entry, 1)) {
 		return build_error(b, "%s: entry point %#llx is not in the guest's RAM",
-				   b->kernel.path, (unsigned long long)b->elf.keel_entry.entry);
+				   b->kernel.path, (unsigned long long)b->elf.keel_entry);
 	}
 	p->initrd = page_up(p->kernel_end);
 	p->boot_start = page_up(p->initrd + (b->ramdisk.data ? b->ramdisk.size : 0));
@@ -224,7 +225,7 @@ static void entry_state(struct build *b, const struct native_plan *p, bool long6
 	struct keel_x86_vcpu_context *c = &b->ctx;
 
 	memset(c, 0, sizeof(*c));
-	c->rip = b->elf.keel_entry.entry;
+	c->rip = b->elf.keel_entry;
 	c->rsp = p->stack_top;
 	c->rflags = 0x2;
 	if (long64) {
@@ -249,12 +250,12 @@ static void entry_state(struct build *b, const struct native_plan *p, bool long6
 
 static int native_compose(struct build *b)
 {
-	bool long64 = b->elf.keel_entry.mode == KEEL_ENTRY_MODE_LONG64;
+	bool long64 = b->elf.keel_entry_mode == KEEL_ENTRY_MODE_LONG64;
 	struct native_plan p;
 	int rc = plan(b, &p);
 
-	for (unsigned int i = 0; rc == 0 && i < b->elf.nseg; i++) {
-		const struct elf_segment *s = &b->elf.seg[i];
+	for (unsigned int i = 0; rc == 0 && i < b->elf.segment_count; i++) {
+		const struct elf_segment *s = &b->elf.segments[i];
 
 		rc = guestmem_write(&b->mem, s->paddr, b->kernel.data + s->offset, s->filesz);
 	}

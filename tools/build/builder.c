@@ -31,27 +31,22 @@ static int call_error(struct build *b, const char *what, long rc)
 	return build_error(b, "%s: %s (Keel error %ld)", what, keelctl_strerror(rc), rc);
 }
 
-/* The kernel decides the path: a bzImage, or an ELF with Keel's or Xen's PVH note. */
+/* The kernel decides the path: a bzImage or PVH ELF is Linux's, a Keel note native. */
 static const struct boot_path *choose_path(struct build *b)
 {
-	static const struct boot_path *const elf_paths[] = { &boot_native, &boot_pvh };
-	char elf_err[BUILD_ERR_MAX];
+	static const struct boot_path *const paths[] = { &boot_linux, &boot_native };
 
-	if (boot_linux.probe(b) <= 0) {
-		return b->err[0] ? NULL : &boot_linux;
-	}
-	if (elf_parse(&b->kernel, &b->elf, elf_err) != 0) {
-		build_error(b, "%s (not a bzImage either)", elf_err);
+	if (kernel_identify(b) != 0) {
 		return NULL;
 	}
-	for (size_t i = 0; i < sizeof(elf_paths) / sizeof(elf_paths[0]); i++) {
-		int rc = elf_paths[i]->probe(b);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int rc = paths[i]->probe(b);
 
 		if (rc < 0) {
 			return NULL;
 		}
 		if (rc == 0) {
-			return elf_paths[i];
+			return paths[i];
 		}
 	}
 	build_error(b, "%s: an ELF without a Keel entry note or PVH entry note: not a kernel "
@@ -92,7 +87,7 @@ static int prepare(struct keelctl *c, struct build *b, const struct boot_path **
 	if (!*path) {
 		return -1;
 	}
-	if (b->cfg->type == DOMCFG_TYPE_HVM && *path != &boot_linux) {
+	if (b->cfg->type == DOMCFG_TYPE_HVM && !b->kinfo.is_bzimage) {
 		return build_error(b, "type = \"hvm\" boots bzImage kernels; %s is an ELF kernel: "
 				   "use type = \"pvh\"", b->kernel.path);
 	}
@@ -287,6 +282,7 @@ int keelctl_build_domain(struct keelctl *c, const struct domcfg *cfg,
 	}
 	image_free(&b.kernel);
 	image_free(&b.ramdisk);
+	kernel_info_free(&b.kinfo);
 	guestmem_free(&b.mem);
 	return result;
 }

@@ -1,34 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tools/build/layout.c - where a guest's RAM goes (docs/abi/boot.md, "Guest
- * physical layout"): up to 640 KiB low, then from 1 MiB to the MMIO hole
- * at 3 GiB, the rest from 4 GiB; and the POPULATE extents that give it,
+ * physical layout"): bootproto's x86_guest_layout(), the layout Keel's own
+ * builder uses (up to 640 KiB low, then from 1 MiB to the MMIO hole at
+ * 3 GiB, the rest from 4 GiB); and the POPULATE extents that give it,
  * 2 MiB wherever alignment allows.
  */
 #include <stdlib.h>
 #include "build.h"
 
 #define PAGE		4096ull
-#define LOW_PAGES	(KEEL_X86_GPA_LOW_RAM_END / PAGE)
-#define MID_BASE	0x100000ull
-#define MID_PAGES	((KEEL_X86_GPA_MMIO_HOLE - MID_BASE) / PAGE)
-#define HIGH_BASE	0x100000000ull
 #define PAGES_2M	512ull
 
 void layout_ram(uint64_t pages, struct layout *l)
 {
-	uint64_t low = pages < LOW_PAGES ? pages : LOW_PAGES;
-	uint64_t mid = pages - low < MID_PAGES ? pages - low : MID_PAGES;
-	uint64_t high = pages - low - mid;
-
 	l->nram = 0;
 	l->total_pages = pages;
-	l->ram[l->nram++] = (struct ram_range){ 0, low };
-	if (mid) {
-		l->ram[l->nram++] = (struct ram_range){ MID_BASE, mid };
-	}
-	if (high) {
-		l->ram[l->nram++] = (struct ram_range){ HIGH_BASE, high };
+	l->nall = x86_guest_layout(pages, l->all, LAYOUT_MAX);
+	for (unsigned int i = 0; i < l->nall && i < LAYOUT_MAX; i++) {
+		if (l->all[i].type == KEEL_MEMTYPE_RAM && l->nram < RAM_RANGES_MAX) {
+			l->ram[l->nram++] = (struct ram_range){ l->all[i].base, l->all[i].size / PAGE };
+		}
 	}
 }
 

@@ -432,6 +432,24 @@ static int key_keel_platform(struct ctx *c, const struct xlcfg_setting *s)
 	return want_bits(c, s, platform_names, &c->cfg->platform);
 }
 
+static int key_keel_boot_protocol(struct ctx *c, const struct xlcfg_setting *s)
+{
+	static const char *const names[] = { "auto", "pvh", "linux64" };
+	const char *v;
+
+	if (want_string(c, s, &v) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i]) == 0) {
+			c->cfg->boot_protocol = (enum domcfg_boot)i;
+			return 0;
+		}
+	}
+	return at(c, s->line, "'keel_boot_protocol' must be \"auto\", \"pvh\" or \"linux64\", "
+		  "not '%s'", v);
+}
+
 static int key_keel_console(struct ctx *c, const struct xlcfg_setting *s)
 {
 	uint64_t v;
@@ -457,7 +475,7 @@ static const struct key keys[] = {
 	{ "on_crash", key_on_crash }, { "disk", key_disk }, { "vif", key_vif },
 	{ "uuid", key_uuid }, { "cpu_weight", key_cpu_weight }, { "cap", key_cap },
 	{ "keel_caps", key_keel_caps }, { "keel_platform", key_keel_platform },
-	{ "keel_console", key_keel_console },
+	{ "keel_console", key_keel_console }, { "keel_boot_protocol", key_keel_boot_protocol },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

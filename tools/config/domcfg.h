@@ -22,6 +22,13 @@ enum domcfg_type {
 	DOMCFG_TYPE_HVM,		/* bzImage through the Linux boot protocol */
 };
 
+/* keel_boot_protocol: how a Linux kernel is entered (docs/abi/boot.md). */
+enum domcfg_boot {
+	DOMCFG_BOOT_AUTO,		/* PVH when the kernel has the note, else 64-bit */
+	DOMCFG_BOOT_PVH,		/* the PVH entry, or an error */
+	DOMCFG_BOOT_LINUX64,		/* a bzImage through the Linux 64-bit protocol */
+};
+
 enum domcfg_action {
 	DOMCFG_DESTROY,
 	DOMCFG_RESTART,
@@ -47,6 +54,7 @@ struct domcfg {
 	uint64_t memory_mib;
 	uint32_t vcpus;
 	enum domcfg_type type;
+	enum domcfg_boot boot_protocol;
 	char *kernel;			/* path, resolved against the file's directory */
 	char *ramdisk;			/* or NULL */
 	char *cmdline;			/* or NULL */

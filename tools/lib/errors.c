@@ -35,6 +35,8 @@ const char *keelctl_strerror(long err)
 		return "no privileged driver (is the Keel module loaded?)";
 	case KEELCTL_EDRIVERVER:
 		return "the privileged driver speaks another API version";
+	case KEELCTL_EACCESS:
+		return "the privileged driver admits only root";
 	default:
 		break;
 	}

@@ -24,6 +24,7 @@ _Static_assert(KEEL_PRIVCMD_IOCTL_HYPERCALL == _IOWR('K', 1, struct keel_privcmd
 struct linux_transport {
 	struct keelctl_transport t;
 	int fd;
+	char path[64];
 };
 
 static int linux_hypercall(struct keelctl_transport *t, uint32_t nr, const uint64_t args[6],
@@ -38,7 +39,7 @@ static int linux_hypercall(struct keelctl_transport *t, uint32_t nr, const uint6
 
 	memcpy(hc.args, args, sizeof(hc.args));
 	if (ioctl(lt->fd, KEEL_PRIVCMD_IOCTL_HYPERCALL, &hc) != 0) {
-		snprintf(t->error, sizeof(t->error), "%s: hypercall %#x: %s", DEFAULT_PATH, nr,
+		snprintf(t->error, sizeof(t->error), "%s: hypercall %#x: %s", lt->path, nr,
 			 strerror(errno));
 		return -KEELCTL_ETRANSPORT;
 	}
@@ -63,8 +64,18 @@ struct keelctl_transport *keelctl_transport_open_linux(const char *path, char *w
 	path = path ? path : DEFAULT_PATH;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(why, 160, "%s: %s", path, strerror(errno));
-		*err = errno == ENOENT ? -KEELCTL_ENODRIVER : -KEELCTL_ETRANSPORT;
+		int e = errno;
+
+		/* The driver lets only CAP_SYS_ADMIN in (EACCES); the node's mode may say so first. */
+		if (e == EACCES || e == EPERM) {
+			snprintf(why, 160, "%s: permission denied: managing Keel needs root "
+				 "(CAP_SYS_ADMIN)", path);
+		} else {
+			snprintf(why, 160, "%s: %s", path, strerror(e));
+		}
+		*err = e == EACCES || e == EPERM ? -KEELCTL_EACCESS :
+		       e == ENOENT || e == ENODEV || e == ENXIO ? -KEELCTL_ENODRIVER :
+		       -KEELCTL_ETRANSPORT;
 		return NULL;
 	}
 	if (ioctl(fd, KEEL_PRIVCMD_IOCTL_VERSION, &version) != 0 ||
@@ -86,5 +97,6 @@ struct keelctl_transport *keelctl_transport_open_linux(const char *path, char *w
 	lt->t.hypercall = linux_hypercall;
 	lt->t.close = linux_close;
 	lt->fd = fd;
+	snprintf(lt->path, sizeof(lt->path), "%s", path);
 	return &lt->t;
 }

@@ -7,7 +7,8 @@
 int main(void)
 {
 	CU_SuiteInfo suites[] = {
-		xlcfg_suite, devspec_suite, lib_suite, create_suite, cli_suite, CU_SUITE_INFO_NULL,
+		xlcfg_suite, devspec_suite, lib_suite, create_suite, linux_suite, cli_suite,
+		CU_SUITE_INFO_NULL,
 	};
 	unsigned int failed, ran;
 

@@ -9,7 +9,7 @@
 #include <CUnit/CUnit.h>
 #include <keelctl/keelctl.h>
 
-extern CU_SuiteInfo xlcfg_suite, devspec_suite, lib_suite, create_suite, cli_suite;
+extern CU_SuiteInfo xlcfg_suite, devspec_suite, lib_suite, create_suite, linux_suite, cli_suite;
 
 /* The shared fake Keel: a control domain "ctl" holding every capability. */
 struct env {
@@ -40,5 +40,30 @@ struct test_kernel {
 
 /* Write the kernel to @path; its bytes are (i * 7 + 3) & 0xff at offset i. */
 int write_test_kernel(const char *path, const struct test_kernel *k);
+
+/* A Linux kernel (tests/linux_images.c): a vmlinux, or a bzImage around one. */
+enum test_codec { TEST_GZIP, TEST_XZ, TEST_ZSTD };
+
+struct test_linux {
+	uint64_t load;			/* vmlinux p_paddr and the bzImage's pref_address */
+	size_t code_size;		/* vmlinux filesz: bytes linux_test_byte(i) */
+	size_t bss;			/* memsz - filesz */
+	bool pvh_note;			/* give the vmlinux Xen's PVH entry note ... */
+	uint64_t pvh_entry_offset;	/* ... pointing at load + this */
+	uint32_t init_size;		/* bzImage; 0: its protected-mode part + 2 MiB */
+	enum test_codec codec;		/* how the bzImage's payload is compressed */
+	bool corrupt;			/* flip a byte in the middle of the payload */
+};
+
+/*
+ * The bzImage's protected-mode part (loaded at pref_address by the 64-bit
+ * protocol) starts with 0x400 bytes linux_test_byte(i + 7), then the payload.
+ */
+#define TEST_BZ_PM_OFFSET	0xa00	/* (4 setup sectors + 1) * 512 */
+#define TEST_BZ_PM_HEAD		0x400
+
+uint8_t linux_test_byte(size_t i);
+int write_test_bzimage(const char *path, const struct test_linux *k);
+int write_test_vmlinux(const char *path, const struct test_linux *k);
 
 #endif

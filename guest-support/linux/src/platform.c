@@ -3,9 +3,10 @@
  * platform.c - the module and its PCI driver for Keel's platform device
  * (docs/abi/boot.md, "The platform PCI device"): binding by PCI id (udev
  * loads the module by modalias), the CPUID check, the map window (BAR2),
- * the hypercall page, kpv_start(), and one frontend per device-table entry
- * we are the frontend of. Remove undoes it in reverse, so rmmod works with
- * every device live and the next insmod connects again.
+ * the hypercall page, kpv_start(), one frontend per device-table entry we
+ * are the frontend of, and the privileged driver's nodes (priv.c). Remove
+ * undoes it in reverse, so rmmod works with every device live and the next
+ * insmod connects again.
  */
 #define pr_fmt(fmt) "keel: " fmt
 
@@ -15,6 +16,7 @@
 #include <generated/uapi/linux/version.h>
 
 #include "keel_linux.h"
+#include "keel_priv.h"
 
 /* More devices than this in one domain's table are left alone (and logged). */
 #define KEEL_MAX_DEVICES	64
@@ -158,6 +160,9 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 KEEL_PKG_VERSION);
 	INIT_LIST_HEAD(&keel.frontends);
 	frontends_start(&pdev->dev);
+	/* A guest without the control rights still gets the nodes: Keel refuses its calls. */
+	if (keel_priv_start(keel.kpv))
+		dev_err(&pdev->dev, "no /dev/keel/ nodes: the privileged driver is not available\n");
 	return 0;
 
 unset:
@@ -173,6 +178,7 @@ disable:
 
 static void keel_remove(struct pci_dev *pdev)
 {
+	keel_priv_stop();
 	frontends_stop();
 	kpv_stop(keel.kpv);
 	keel.kpv = NULL;
@@ -230,5 +236,5 @@ module_exit(keel_exit);
 
 MODULE_LICENSE("Dual MIT/GPL");
 MODULE_AUTHOR("The Keel project");
-MODULE_DESCRIPTION("Keel hypervisor guest support: PV console, block and network frontends");
+MODULE_DESCRIPTION("Keel hypervisor guest support: PV frontends and the control domain's privileged driver");
 MODULE_VERSION(KEEL_PKG_VERSION);

@@ -35,7 +35,12 @@ unsigned int arch_cpu_index(void);
 unsigned int arch_cpu_count(void);
 void arch_cpu_relax(void);
 
-/* Wait for an interrupt (hlt); returns after one has been handled. */
+/*
+ * Wait for an interrupt (hlt); returns after one has been handled, or
+ * once sched_need_resched() is set for this CPU (an arch may spin on it
+ * for a while before it halts). Called with interrupts off, after the
+ * flag was seen clear.
+ */
 void arch_cpu_idle(void);
 
 /* Stop this CPU for good with interrupts off. */
@@ -234,8 +239,8 @@ void arch_fpu_end(unsigned long flags);
  *                       (arch_time_ns() clock; 0: disarm). Its interrupt
  *                       calls timer_interrupt() (keel/timer.h).
  * arch_cpu_kick()       make CPU @cpu look at sched_need_resched() soon: an
- *                       IPI that wakes it from idle or makes its guest exit.
- *                       Any context.
+ *                       IPI that wakes it from idle or makes its guest exit,
+ *                       none if it will look anyway. Any context.
  * arch_vcpu_boot()      set @v's registers for its first entry per @e
  *                       (docs/abi/boot.md); may write page tables and
  *                       descriptor tables into @e's scratch area of guest

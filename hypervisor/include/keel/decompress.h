@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * keel/decompress.h - one gzip, xz or zstd stream into a bounded buffer.
+ * keel/decompress.h - one gzip, xz or zstd stream into a bounded heap buffer:
+ * bootproto's decoder (bootproto/decompress.h, shared with keelctl) on
+ * Keel's heap.
  *
  * Used for the vmlinux inside a Linux bzImage (docs/abi/boot.md, "PVH
  * entry"). The input is untrusted: sizes it claims are ignored, the output
@@ -10,29 +12,8 @@
 #ifndef KEEL_DECOMPRESS_H
 #define KEEL_DECOMPRESS_H
 
+#include <bootproto/decompress.h>
 #include <keel/types.h>
-
-enum decompress_format {
-	DECOMPRESS_UNKNOWN = 0,
-	DECOMPRESS_GZIP,
-	DECOMPRESS_XZ,
-	DECOMPRESS_ZSTD,
-};
-
-/*
- * Bytes a stream may be followed by: Linux's build appends the 4-byte
- * uncompressed size to xz and zstd payloads (scripts/Makefile.lib).
- */
-#define DECOMPRESS_MAX_TRAILER	4
-
-/* The most memory a decoder's own state may take (xz: the 32 MiB dictionary). */
-#define DECOMPRESS_MEMLIMIT	MiB(96)
-
-/* The format of @data by its magic bytes. */
-enum decompress_format decompress_detect(const void *data, size_t size);
-
-/* "gzip", "xz", "zstd" or "unknown". */
-const char *decompress_name(enum decompress_format fmt);
 
 /*
  * Decompress the single stream at @in (@in_size bytes, at most

@@ -8,6 +8,7 @@
 #define KEEL_LINUX_BUILD_H
 
 #include <arch/arch.h>
+#include <bootproto/linux.h>
 #include <keel/bootcfg.h>
 #include <keel/bootinfo.h>
 #include <keel/kernel_image.h>
@@ -17,8 +18,6 @@
 #define LINUX_DEFAULT_PLATFORM	(KEEL_DOMCREATE_F_ACPI | KEEL_DOMCREATE_F_UART | \
 				 KEEL_DOMCREATE_F_RTC | KEEL_DOMCREATE_F_PLATFORM_PCI)
 
-#define LINUX_CMDLINE_BUF	2048	/* Linux's COMMAND_LINE_SIZE on x86 */
-
 /*
  * Choose how @k (KERNEL_PVH or KERNEL_LINUX) is entered, honouring
  * @spec->boot_protocol, extracting the vmlinux when PVH may be used.
@@ -27,13 +26,6 @@
  */
 uint32_t linux_choose_protocol(const struct domain_spec *spec, struct kernel_image *k,
 			       char *why, size_t why_size);
-
-/*
- * The command line Linux gets: @in plus " tsc_early_khz=@tsc_khz" unless
- * @in already sets it or @tsc_khz is 0. Returns false if the result does
- * not fit in @size bytes.
- */
-bool linux_cmdline(const char *in, uint32_t tsc_khz, char *out, size_t size);
 
 /*
  * Load @k into @d (RAM populated per @layout) with @protocol, the initrd

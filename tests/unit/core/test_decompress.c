@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/unit/core/test_decompress.c - unit tests for core/decompress.c.
+ * tests/unit/core/test_decompress.c - unit tests for bootproto/decompress.c,
+ * through core/decompress.c (Keel's heap).
  *
  * The streams come from the real gzip, xz and zstd tools (make-payloads.sh,
  * run at build time into KEEL_PAYLOADS): good, with Linux's size trailer,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/unit/core/test_elf.c - unit tests for core/elf.c.
+ * tests/unit/core/test_elf.c - unit tests for bootproto/elf.c.
  *
  * Images are built in memory, then parsed from a heap copy of exactly their
  * size: any read past the end is an AddressSanitizer report, so "never reads

@@ -151,21 +151,21 @@ static void test_bzimage_refusals(void)
 }
 
 /* A domain with @mib MiB of RAM, laid out like arch_guest_layout(). */
-static unsigned int layout(uint64_t mib, struct arch_mem_range *out)
+static unsigned int layout(uint64_t mib, struct boot_mem_range *out)
 {
 	unsigned int n = 0;
 
-	out[n++] = (struct arch_mem_range){ 0, 0xa0000, KEEL_MEMTYPE_RAM };
-	out[n++] = (struct arch_mem_range){ 0x100000, MiB(mib) - 0xa0000, KEEL_MEMTYPE_RAM };
-	out[n++] = (struct arch_mem_range){ KEEL_X86_GPA_MAP_WINDOW, KEEL_X86_GPA_MAP_WINDOW_SIZE,
+	out[n++] = (struct boot_mem_range){ 0, 0xa0000, KEEL_MEMTYPE_RAM };
+	out[n++] = (struct boot_mem_range){ 0x100000, MiB(mib) - 0xa0000, KEEL_MEMTYPE_RAM };
+	out[n++] = (struct boot_mem_range){ KEEL_X86_GPA_MAP_WINDOW, KEEL_X86_GPA_MAP_WINDOW_SIZE,
 					    KEEL_MEMTYPE_MAP_WINDOW };
-	out[n++] = (struct arch_mem_range){ KEEL_X86_GPA_LAPIC, 0x1000, KEEL_MEMTYPE_RESERVED };
+	out[n++] = (struct boot_mem_range){ KEEL_X86_GPA_LAPIC, 0x1000, KEEL_MEMTYPE_RESERVED };
 	return n;
 }
 
 static void test_e820(void)
 {
-	struct arch_mem_range l[4];
+	struct boot_mem_range l[4];
 	struct e820_entry map[8];
 	unsigned int n = layout(256, l), count;
 
@@ -263,7 +263,7 @@ static void test_zero_page(void)
 
 static const char *plan64(uint64_t mib, uint64_t initrd, size_t cmdline, struct linux_plan *p)
 {
-	static struct arch_mem_range l[4];
+	static struct boot_mem_range l[4];
 	static struct bzimage bz;
 	const char *why;
 	struct linux_plan_in in = { .pvh = false, .bz = &bz, .initrd_size = initrd,
@@ -345,7 +345,7 @@ static void test_plan_cmdline_limits(void)
 static const char *plan_pvh(struct elf_image *elf, uint64_t mib, size_t cmdline,
 			    struct linux_plan *p)
 {
-	struct arch_mem_range l[4];
+	struct boot_mem_range l[4];
 	struct linux_plan_in in = { .pvh = true, .elf = elf, .cmdline_len = cmdline,
 				    .initrd_size = MiB(1), .layout = l };
 
@@ -384,7 +384,7 @@ static void test_plan_pvh(void)
 
 static void test_plan_needs_low_ram(void)
 {
-	struct arch_mem_range l[4];
+	struct boot_mem_range l[4];
 	struct linux_plan p;
 	struct linux_plan_in in = { .pvh = false, .layout = l, .layout_count = 0 };
 	struct bzimage bz;

@@ -62,4 +62,50 @@ struct keel_privcmd_hypercall {
 #define KEEL_PRIVCMD_IOCTL_VERSION	0x80044b00u
 #define KEEL_PRIVCMD_IOCTL_HYPERCALL	0xc0504b01u
 
+/* --- Grant maps on /dev/keel/privcmd ------------------------------------------ */
+
+#define KEEL_PRIVCMD_MAP_READONLY	0x1u	/* map_grants.flags */
+#define KEEL_PRIVCMD_MAX_GRANTS		256	/* refs per MAP_GRANTS */
+
+struct keel_privcmd_map_grants {
+	uint32_t domid;			/* IN: the granting domain */
+	uint32_t count;			/* IN: 1 .. KEEL_PRIVCMD_MAX_GRANTS */
+	uint64_t refs;			/* IN: user address of uint32_t refs[count] */
+	uint32_t flags;			/* IN: KEEL_PRIVCMD_MAP_* */
+	uint32_t pad0;			/* MBZ */
+	uint64_t offset;		/* OUT: the mmap() offset of the mapped pages */
+};
+
+/* _IOWR('K', 0x20, struct keel_privcmd_map_grants) */
+#define KEEL_PRIVCMD_IOCTL_MAP_GRANTS	0xc0204b20u
+
+/* --- /dev/keel/evtchn -------------------------------------------------------- */
+
+struct keel_evtchn_bind_interdomain {
+	uint32_t remote_domid;		/* IN */
+	uint32_t remote_port;		/* IN: UNBOUND for us in remote_domid */
+	uint32_t port;			/* OUT: our new port */
+	uint32_t pad0;			/* MBZ */
+};
+
+struct keel_evtchn_bind_virq {
+	uint32_t virq;			/* IN: KEEL_VIRQ_* */
+	uint32_t port;			/* OUT */
+};
+
+struct keel_evtchn_alloc_unbound {
+	uint32_t remote_domid;		/* IN: who may bind it */
+	uint32_t port;			/* OUT */
+};
+
+/* _IOWR('K', 0x10..0x12, the structs above); _IOW('K', 0x13..0x14, uint32_t) */
+#define KEEL_EVTCHN_IOCTL_BIND_INTERDOMAIN	0xc0104b10u
+#define KEEL_EVTCHN_IOCTL_BIND_VIRQ		0xc0084b11u
+#define KEEL_EVTCHN_IOCTL_ALLOC_UNBOUND		0xc0084b12u
+#define KEEL_EVTCHN_IOCTL_NOTIFY		0x40044b13u
+#define KEEL_EVTCHN_IOCTL_CLOSE			0x40044b14u
+
+/* Ports one open /dev/keel/evtchn may hold. */
+#define KEEL_EVTCHN_DEV_MAX_PORTS		1024
+
 #endif /* KEELCTL_KEEL_PRIVCMD_H */

@@ -19,6 +19,7 @@
 #define KEELCTL_ETRANSPORT	0x10000	/* the driver refused or failed; see error[] */
 #define KEELCTL_ENODRIVER	0x10001	/* no driver (device node missing) */
 #define KEELCTL_EDRIVERVER	0x10002	/* the driver speaks another API major */
+#define KEELCTL_EACCESS		0x10003	/* the driver let us not in (not root) */
 
 struct keelctl_transport {
 	const char *name;

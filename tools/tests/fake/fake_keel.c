@@ -127,6 +127,17 @@ int fake_keel_read(uint32_t domid, uint64_t gpa, void *buf, uint32_t len)
 	return rc;
 }
 
+uint32_t fake_keel_domain_platform(uint32_t domid)
+{
+	struct domain *d = domain_get(domid);
+	uint32_t platform = d ? d->platform : 0;
+
+	if (d) {
+		domain_put(d);
+	}
+	return platform;
+}
+
 int fake_keel_guest_print(uint32_t domid, const char *s)
 {
 	struct domain *d = domain_get(domid);

@@ -33,6 +33,9 @@ void *fake_keel_page(void *dom, uint64_t gfn);
 /* Copy @len bytes of domain @domid's RAM at @gpa (one page at most); 0 or -1. */
 int fake_keel_read(uint32_t domid, uint64_t gpa, void *buf, uint32_t len);
 
+/* The KEEL_DOMCREATE_F_* platform domain @domid was created with; 0 if none. */
+uint32_t fake_keel_domain_platform(uint32_t domid);
+
 /* What a guest does: print on its console, shut itself down. */
 int fake_keel_guest_print(uint32_t domid, const char *s);
 int fake_keel_guest_shutdown(uint32_t domid, uint32_t reason);

@@ -3,7 +3,9 @@
  * guest_boot/linux_boot.c - builds a Linux domain's boot state on x86: loads
  * the kernel, initrd, command line and boot structure where linux_plan()
  * says, then sets vCPU 0 for PVH (32-bit flat, EBX = hvm_start_info) or the
- * 64-bit protocol (long mode, RSI = zero page). docs/abi/boot.md.
+ * 64-bit protocol (long mode, RSI = zero page). docs/abi/boot.md. The
+ * formats and placement are bootproto's (bootproto/x86/), shared with
+ * keelctl; this file only copies into the domain and sets the vCPU.
  */
 #include <arch/arch.h>
 #include <keel/domain.h>
@@ -16,6 +18,20 @@
 #include <x86/linux_boot.h>
 
 #define MAP_MAX		32
+#define LAYOUT_MAX	16	/* arch_guest_layout() makes 5 */
+
+/* The layout in bootproto's type; false if it has more ranges than fit. */
+static bool to_boot_ranges(const struct arch_linux_boot *lb, struct boot_mem_range *out)
+{
+	if (lb->layout_count > LAYOUT_MAX) {
+		return false;
+	}
+	for (unsigned int i = 0; i < lb->layout_count; i++) {
+		out[i] = (struct boot_mem_range){ lb->layout[i].base, lb->layout[i].size,
+						  lb->layout[i].type };
+	}
+	return true;
+}
 
 int arch_linux_image_parse(const void *data, size_t size, struct arch_linux_image *li,
 			   const char **why)
@@ -58,10 +74,11 @@ static bool load_kernel(struct domain *d, const struct arch_linux_boot *lb,
 
 /* The zero page or hvm_start_info, built in a heap page and copied in. */
 static bool write_boot_page(struct domain *d, const struct arch_linux_boot *lb,
-			    const struct bzimage *bz, const struct linux_plan *plan)
+			    const struct boot_mem_range *layout, const struct bzimage *bz,
+			    const struct linux_plan *plan)
 {
 	struct e820_entry map[MAP_MAX];
-	unsigned int count = e820_build(lb->layout, lb->layout_count, lb->platform, map, MAP_MAX);
+	unsigned int count = e820_build(layout, lb->layout_count, lb->platform, map, MAP_MAX);
 	uint64_t rsdp = (lb->platform & KEEL_DOMCREATE_F_ACPI) ? KEEL_X86_GPA_FIRMWARE : 0;
 	uint64_t initrd_size = lb->initrd ? lb->initrd_size : 0;
 	uint8_t *page = heap_alloc(PAGE_SIZE);
@@ -87,6 +104,7 @@ static const char *build(struct domain *d, const struct arch_linux_boot *lb,
 			 struct linux_plan *plan)
 {
 	bool pvh = lb->protocol == ARCH_LINUX_PVH;
+	struct boot_mem_range layout[LAYOUT_MAX];
 	const char *why = NULL;
 	struct bzimage bz;
 	struct linux_plan_in in = {
@@ -95,7 +113,7 @@ static const char *build(struct domain *d, const struct arch_linux_boot *lb,
 		.elf = lb->elf,
 		.initrd_size = lb->initrd ? lb->initrd_size : 0,
 		.cmdline_len = strlen(lb->cmdline),
-		.layout = lb->layout,
+		.layout = layout,
 		.layout_count = lb->layout_count,
 	};
 	struct arch_boot_entry e;
@@ -106,6 +124,9 @@ static const char *build(struct domain *d, const struct arch_linux_boot *lb,
 	if (pvh && !lb->elf) {
 		return "no vmlinux for the PVH entry";
 	}
+	if (!to_boot_ranges(lb, layout)) {
+		return "its memory layout has too many ranges";
+	}
 	why = linux_plan(&in, plan);
 	if (why) {
 		return why;
@@ -115,7 +136,7 @@ static const char *build(struct domain *d, const struct arch_linux_boot *lb,
 	    guest_copy_to(d, LINUX_CMDLINE_GPA, lb->cmdline, in.cmdline_len + 1) != 0) {
 		return "cannot copy the kernel, initrd or command line into its RAM";
 	}
-	if (!write_boot_page(d, lb, &bz, plan)) {
+	if (!write_boot_page(d, lb, layout, &bz, plan)) {
 		return "cannot write its boot structure (memory map too large?)";
 	}
 	e = (struct arch_boot_entry){

@@ -1,42 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * platform/guest_layout.c - the guest-physical layout of Keel 1.0's x86
- * domains (docs/abi/boot.md): RAM below 640 KiB, from 1 MiB to the MMIO
- * hole at 3 GiB, and the rest from 4 GiB; the map window and the local
- * APIC page reserved.
+ * domains (docs/abi/boot.md): bootproto's x86_guest_layout(), the same
+ * keelctl populates, in the arch contract's type.
  */
 #include <arch/arch.h>
-#include <public/keel/arch-x86_64.h>
-#include <public/keel/start_info.h>
+#include <x86/linux_boot.h>
 
-#define LOW_RAM_PAGES	(KEEL_X86_GPA_LOW_RAM_END >> PAGE_SHIFT)
-#define HIGH_RAM_BASE	0x100000ull
-#define ABOVE_4G	0x100000000ull
-
-static unsigned int add(struct arch_mem_range *out, unsigned int n, unsigned int max,
-			uint64_t base, uint64_t size, uint32_t type)
-{
-	if (size && n < max) {
-		out[n] = (struct arch_mem_range){ base, size, type };
-	}
-	return size ? n + 1 : n;
-}
+#define LAYOUT_RANGES_MAX	8	/* x86_guest_layout() makes at most 5 */
 
 unsigned int arch_guest_layout(uint64_t ram_pages, struct arch_mem_range *out,
 			       unsigned int max)
 {
-	uint64_t low = MIN(ram_pages, (uint64_t)LOW_RAM_PAGES);
-	uint64_t rest = ram_pages - low;
-	uint64_t below_hole = (KEEL_X86_GPA_MMIO_HOLE - HIGH_RAM_BASE) >> PAGE_SHIFT;
-	uint64_t mid = MIN(rest, below_hole);
-	uint64_t high = rest - mid;
-	unsigned int n = 0;
+	struct boot_mem_range r[LAYOUT_RANGES_MAX];
+	unsigned int n = x86_guest_layout(ram_pages, r, LAYOUT_RANGES_MAX);
 
-	n = add(out, n, max, 0, low << PAGE_SHIFT, KEEL_MEMTYPE_RAM);
-	n = add(out, n, max, HIGH_RAM_BASE, mid << PAGE_SHIFT, KEEL_MEMTYPE_RAM);
-	n = add(out, n, max, KEEL_X86_GPA_MAP_WINDOW, KEEL_X86_GPA_MAP_WINDOW_SIZE,
-		KEEL_MEMTYPE_MAP_WINDOW);
-	n = add(out, n, max, KEEL_X86_GPA_LAPIC, PAGE_SIZE, KEEL_MEMTYPE_RESERVED);
-	n = add(out, n, max, ABOVE_4G, high << PAGE_SHIFT, KEEL_MEMTYPE_RAM);
+	for (unsigned int i = 0; i < n && i < max && i < LAYOUT_RANGES_MAX; i++) {
+		out[i] = (struct arch_mem_range){ r[i].base, r[i].size, r[i].type };
+	}
 	return n;
 }

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * guest_boot/e820.c - the E820 memory map a Linux guest gets (docs/abi/boot.md,
+ * bootproto/x86/e820.c - the E820 memory map a Linux guest gets (docs/abi/boot.md,
  * "Guest physical layout"): the domain's layout with every RAM range as RAM
  * (Linux copies the boot data before it reuses that memory) and every
  * platform range as reserved, sorted by address.
  */
-#include <public/keel/arch-x86_64.h>
-#include <public/keel/control.h>
-#include <public/keel/start_info.h>
-#include <x86/linux_boot.h>
+#include <keel/arch-x86_64.h>
+#include <keel/control.h>
+#include <keel/start_info.h>
+#include <bootproto/x86_linux.h>
+#include "../internal.h"
 
 /* Insert keeping the map sorted; ranges given never overlap. */
 static bool insert(struct e820_entry *out, unsigned int *n, unsigned int max,
@@ -31,7 +32,7 @@ static bool insert(struct e820_entry *out, unsigned int *n, unsigned int max,
 	return true;
 }
 
-static bool listed(const struct arch_mem_range *layout, unsigned int count, uint64_t addr)
+static bool listed(const struct boot_mem_range *layout, unsigned int count, uint64_t addr)
 {
 	for (unsigned int i = 0; i < count; i++) {
 		if (addr >= layout[i].base && addr - layout[i].base < layout[i].size) {
@@ -41,7 +42,7 @@ static bool listed(const struct arch_mem_range *layout, unsigned int count, uint
 	return false;
 }
 
-unsigned int e820_build(const struct arch_mem_range *layout, unsigned int count,
+unsigned int e820_build(const struct boot_mem_range *layout, unsigned int count,
 			uint32_t platform, struct e820_entry *out, unsigned int max)
 {
 	unsigned int n = 0;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* core/elf.c - parses and validates ELF executables without trusting them. */
-#include <keel/elf.h>
-#include <keel/string.h>
-#include <public/keel/start_info.h>
+/* bootproto/elf.c - parses and validates ELF executables without trusting them. */
+#include <bootproto/elf.h>
+#include <keel/start_info.h>
+#include "internal.h"
 
 #define PT_LOAD		1
 #define PT_NOTE		4
@@ -11,17 +11,6 @@
 /* Xen's PVH entry note, which stock Linux and FreeBSD kernels carry. */
 #define XEN_NOTE_NAME		"Xen"
 #define XEN_ELFNOTE_PHYS32_ENTRY	18
-
-/* Little-endian field reads, so the parser works on any host byte order. */
-static uint64_t rd(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = bytes; i > 0; i--) {
-		v = (v << 8) | p[i - 1];
-	}
-	return v;
-}
 
 static enum elf_error fail(const char **why, const char *msg, enum elf_error e)
 {
@@ -35,10 +24,10 @@ static enum elf_error add_segment(struct elf_image *img, const uint8_t *ph,
 				  size_t size, const char **why)
 {
 	bool w = img->is64;
-	uint64_t offset = rd(ph + (w ? 8 : 4), w ? 8 : 4);
-	uint64_t paddr = rd(ph + (w ? 24 : 12), w ? 8 : 4);
-	uint64_t filesz = rd(ph + (w ? 32 : 16), w ? 8 : 4);
-	uint64_t memsz = rd(ph + (w ? 40 : 20), w ? 8 : 4);
+	uint64_t offset = bp_rd(ph + (w ? 8 : 4), w ? 8 : 4);
+	uint64_t paddr = bp_rd(ph + (w ? 24 : 12), w ? 8 : 4);
+	uint64_t filesz = bp_rd(ph + (w ? 32 : 16), w ? 8 : 4);
+	uint64_t memsz = bp_rd(ph + (w ? 40 : 20), w ? 8 : 4);
 	struct elf_segment *seg;
 
 	if (filesz > memsz) {
@@ -59,16 +48,16 @@ static enum elf_error add_segment(struct elf_image *img, const uint8_t *ph,
 	}
 	seg = &img->segments[img->segment_count++];
 	*seg = (struct elf_segment){ paddr, offset, filesz, memsz };
-	img->lowest = MIN(img->lowest, paddr);
-	img->highest = MAX(img->highest, paddr + memsz);
+	img->lowest = BP_MIN(img->lowest, paddr);
+	img->highest = BP_MAX(img->highest, paddr + memsz);
 	return ELF_OK;
 }
 
 static bool name_is(const uint8_t *name, uint32_t namesz, const char *want)
 {
-	size_t len = strlen(want);
+	size_t len = bp_strlen(want);
 
-	return namesz == len + 1 && memcmp(name, want, len) == 0 && name[len] == '\0';
+	return namesz == len + 1 && bp_memcmp(name, want, len) == 0 && name[len] == '\0';
 }
 
 /* Read the notes Keel knows from one note's name, type and descriptor. */
@@ -77,26 +66,26 @@ static enum elf_error read_note(struct elf_image *img, const uint8_t *name,
 				uint32_t descsz, const char **why)
 {
 	if (name_is(name, namesz, KEEL_ELFNOTE_NAME) && type == KEEL_ELFNOTE_ENTRY) {
-		if (descsz != 16 || rd(desc + 12, 4) != 0) {
+		if (descsz != 16 || bp_rd(desc + 12, 4) != 0) {
 			return fail(why, "malformed Keel entry note", ELF_BAD_NOTE);
 		}
 		img->has_keel_entry = true;
-		img->keel_entry = rd(desc, 8);
-		img->keel_entry_mode = (uint32_t)rd(desc + 8, 4);
+		img->keel_entry = bp_rd(desc, 8);
+		img->keel_entry_mode = (uint32_t)bp_rd(desc + 8, 4);
 	} else if (name_is(name, namesz, KEEL_ELFNOTE_NAME) && type == KEEL_ELFNOTE_ABI) {
-		if (descsz != 8 || rd(desc + 4, 4) != 0) {
+		if (descsz != 8 || bp_rd(desc + 4, 4) != 0) {
 			return fail(why, "malformed Keel ABI note", ELF_BAD_NOTE);
 		}
 		img->has_keel_abi = true;
-		img->abi_major = (uint16_t)rd(desc, 2);
-		img->abi_minor = (uint16_t)rd(desc + 2, 2);
+		img->abi_major = (uint16_t)bp_rd(desc, 2);
+		img->abi_minor = (uint16_t)bp_rd(desc + 2, 2);
 	} else if (name_is(name, namesz, XEN_NOTE_NAME) && type == XEN_ELFNOTE_PHYS32_ENTRY) {
 		/* A 64-bit value must still be a 32-bit entry point. */
-		if ((descsz != 4 && descsz != 8) || (descsz == 8 && rd(desc + 4, 4) != 0)) {
+		if ((descsz != 4 && descsz != 8) || (descsz == 8 && bp_rd(desc + 4, 4) != 0)) {
 			return fail(why, "malformed PVH entry note", ELF_BAD_NOTE);
 		}
 		img->has_pvh_entry = true;
-		img->pvh_entry = (uint32_t)rd(desc, 4);
+		img->pvh_entry = (uint32_t)bp_rd(desc, 4);
 	}
 	return ELF_OK;
 }
@@ -113,13 +102,13 @@ static enum elf_error read_notes(struct elf_image *img, const uint8_t *p,
 	}
 	while (len >= 12) {
 		const uint8_t *n = p + offset;
-		uint64_t namesz = rd(n, 4), descsz = rd(n + 4, 4);
-		uint64_t name_len = ALIGN_UP(namesz, 4), desc_len = ALIGN_UP(descsz, 4);
+		uint64_t namesz = bp_rd(n, 4), descsz = bp_rd(n + 4, 4);
+		uint64_t name_len = ((namesz + 3) & ~3ull), desc_len = ((descsz + 3) & ~3ull);
 
 		if (name_len > len - 12 || desc_len > len - 12 - name_len) {
 			return fail(why, "malformed note: sizes exceed the note segment", ELF_BAD_NOTE);
 		}
-		e = read_note(img, n + 12, (uint32_t)namesz, (uint32_t)rd(n + 8, 4),
+		e = read_note(img, n + 12, (uint32_t)namesz, (uint32_t)bp_rd(n + 8, 4),
 			      n + 12 + name_len, (uint32_t)descsz, why);
 		if (e != ELF_OK) {
 			return e;
@@ -138,7 +127,7 @@ enum elf_error elf_parse(const void *image, size_t size, struct elf_image *out,
 	enum elf_error e;
 	bool w;
 
-	memset(out, 0, sizeof(*out));
+	bp_memset(out, 0, sizeof(*out));
 	out->lowest = UINT64_MAX;
 	if (size < 16) {
 		return fail(why, "truncated: shorter than an ELF identification", ELF_TRUNCATED);
@@ -153,14 +142,14 @@ enum elf_error elf_parse(const void *image, size_t size, struct elf_image *out,
 	if (size < (w ? 64u : 52u)) {
 		return fail(why, "truncated: shorter than its ELF header", ELF_TRUNCATED);
 	}
-	if (rd(p + 16, 2) != ET_EXEC) {
+	if (bp_rd(p + 16, 2) != ET_EXEC) {
 		return fail(why, "not an executable (ELF type is not EXEC)", ELF_UNSUPPORTED);
 	}
-	out->machine = (uint16_t)rd(p + 18, 2);
-	out->entry = rd(p + 24, w ? 8 : 4);
-	phoff = rd(p + (w ? 32 : 28), w ? 8 : 4);
-	phentsize = rd(p + (w ? 54 : 42), 2);
-	phnum = rd(p + (w ? 56 : 44), 2);
+	out->machine = (uint16_t)bp_rd(p + 18, 2);
+	out->entry = bp_rd(p + 24, w ? 8 : 4);
+	phoff = bp_rd(p + (w ? 32 : 28), w ? 8 : 4);
+	phentsize = bp_rd(p + (w ? 54 : 42), 2);
+	phnum = bp_rd(p + (w ? 56 : 44), 2);
 	if (phentsize < (w ? 56u : 32u) || phnum == 0) {
 		return fail(why, "bad program header table", ELF_BAD_HEADER);
 	}
@@ -169,11 +158,11 @@ enum elf_error elf_parse(const void *image, size_t size, struct elf_image *out,
 	}
 	for (uint64_t i = 0; i < phnum; i++) {
 		const uint8_t *ph = p + phoff + i * phentsize;
-		uint64_t type = rd(ph, 4);
+		uint64_t type = bp_rd(ph, 4);
 
 		if (type == PT_NOTE) {
-			e = read_notes(out, p, size, rd(ph + (w ? 8 : 4), w ? 8 : 4),
-				       rd(ph + (w ? 32 : 16), w ? 8 : 4), why);
+			e = read_notes(out, p, size, bp_rd(ph + (w ? 8 : 4), w ? 8 : 4),
+				       bp_rd(ph + (w ? 32 : 16), w ? 8 : 4), why);
 		} else if (type == PT_LOAD) {
 			e = add_segment(out, ph, size, why);
 		} else {

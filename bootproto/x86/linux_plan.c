@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * guest_boot/linux_plan.c - where a Linux domain's pieces go in its RAM and
+ * bootproto/x86/linux_plan.c - where a Linux domain's pieces go in its RAM and
  * whether they fit:
  *
  *   0x1000  zero page / hvm_start_info     (low RAM, below 1 MiB)
@@ -13,18 +13,17 @@
  * (CONFIG_X86_RESERVE_LOW) until it has copied what it needs, so the rest of
  * low RAM is free for its real-mode trampoline.
  */
-#include <keel/elf.h>
-#include <keel/string.h>
-#include <public/keel/start_info.h>
-#include <x86/linux_boot.h>
+#include <keel/start_info.h>
+#include <bootproto/x86_linux.h>
+#include "../internal.h"
 
-#define PAGE_UP(x)	(((x) + PAGE_SIZE - 1) & PAGE_MASK)
+#define PAGE_UP(x)	(((x) + BP_PAGE_SIZE - 1) & BP_PAGE_MASK)
 
-static const struct arch_mem_range *ram_holding(const struct linux_plan_in *in, uint64_t base,
+static const struct boot_mem_range *ram_holding(const struct linux_plan_in *in, uint64_t base,
 						uint64_t size)
 {
 	for (unsigned int i = 0; i < in->layout_count; i++) {
-		const struct arch_mem_range *r = &in->layout[i];
+		const struct boot_mem_range *r = &in->layout[i];
 
 		if (r->type == KEEL_MEMTYPE_RAM && base >= r->base && size <= r->size &&
 		    base - r->base <= r->size - size) {
@@ -49,7 +48,7 @@ static const char *place_kernel(const struct linux_plan_in *in, struct linux_pla
 	out->kernel_base = in->elf->lowest;
 	out->kernel_end = in->elf->highest;
 	out->entry = in->elf->pvh_entry;
-	if (in->elf->lowest < MiB(1)) {
+	if (in->elf->lowest < BP_MIB(1)) {
 		return "the kernel has a segment below 1 MiB";
 	}
 	if (out->entry < in->elf->lowest || out->entry >= in->elf->highest) {
@@ -68,34 +67,34 @@ static const char *place_kernel(const struct linux_plan_in *in, struct linux_pla
 
 static const char *place_initrd(const struct linux_plan_in *in, struct linux_plan *out)
 {
-	const struct arch_mem_range *r = ram_holding(in, out->kernel_end - 1, 1);
-	uint64_t limit = in->pvh ? GiB(4) : MIN(in->bz->initrd_max + 1, GiB(4));
+	const struct boot_mem_range *r = ram_holding(in, out->kernel_end - 1, 1);
+	uint64_t limit = in->pvh ? BP_GIB(4) : BP_MIN(in->bz->initrd_max + 1, BP_GIB(4));
 	uint64_t floor = PAGE_UP(out->kernel_end);
 	uint64_t top;
 
 	if (in->initrd_size == 0) {
 		return NULL;
 	}
-	top = MIN(r->base + r->size, limit);
-	if (in->initrd_size > top || ((top - in->initrd_size) & PAGE_MASK) < floor) {
+	top = BP_MIN(r->base + r->size, limit);
+	if (in->initrd_size > top || ((top - in->initrd_size) & BP_PAGE_MASK) < floor) {
 		if (r->base + r->size > limit) {
 			return "the initrd does not fit between the kernel and its initrd_addr_max";
 		}
 		out->need_end = floor + PAGE_UP(in->initrd_size);
 		return "too little memory for the kernel and its initrd";
 	}
-	out->initrd_gpa = (top - in->initrd_size) & PAGE_MASK;
+	out->initrd_gpa = (top - in->initrd_size) & BP_PAGE_MASK;
 	return NULL;
 }
 
 const char *linux_plan(const struct linux_plan_in *in, struct linux_plan *out)
 {
-	size_t cmdline_max = in->pvh ? LINUX_CMDLINE_MAX : MIN(in->bz->cmdline_size,
+	size_t cmdline_max = in->pvh ? LINUX_CMDLINE_MAX : BP_MIN(in->bz->cmdline_size,
 								(uint32_t)LINUX_CMDLINE_MAX);
 	const char *why;
 
-	memset(out, 0, sizeof(*out));
-	if (!ram_holding(in, 0, LINUX_TABLES_GPA + LINUX_TABLES_PAGES * PAGE_SIZE)) {
+	bp_memset(out, 0, sizeof(*out));
+	if (!ram_holding(in, 0, LINUX_TABLES_GPA + LINUX_TABLES_PAGES * BP_PAGE_SIZE)) {
 		return "no RAM below 1 MiB for the boot data";
 	}
 	if (in->cmdline_len > cmdline_max) {

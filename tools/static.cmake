@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+# tools/static.cmake - keelctl-static: the keelctl program linked with no
+# shared library at all, so it runs as it is in a control domain's busybox
+# initramfs (tests/linux/ctl) or any Linux without the build's libraries.
+#
+# It is rebuilt from the very sources, include directories and definitions
+# of every library keelctl links (found by walking its link closure, so a
+# library added to keelctl later is picked up), without the sanitizers:
+# AddressSanitizer cannot link statically. Third-party libraries (zlib and
+# the like) are linked by name, from their Debian .a files.
+
+# The targets keelctl links, in link order, and the plain libraries after them.
+function(keelctl_link_closure target out_targets out_libs)
+    set(targets "")
+    set(libs "")
+    set(queue ${target})
+    while(queue)
+        list(POP_FRONT queue t)
+        if(NOT TARGET ${t})
+            if(t MATCHES "(^|/)lib([^/]+)\\.(so|a)$")
+                list(APPEND libs ${CMAKE_MATCH_2})
+            elseif(NOT t MATCHES "^-|^\\$<")
+                list(APPEND libs ${t})
+            endif()
+            continue()
+        endif()
+        get_target_property(type ${t} TYPE)
+        if(type STREQUAL "INTERFACE_LIBRARY")
+            continue()	# flags only: its usage requirements come with each library
+        endif()
+        if(NOT t IN_LIST targets)
+            list(APPEND targets ${t})
+        endif()
+        get_target_property(deps ${t} LINK_LIBRARIES)
+        if(deps)
+            list(APPEND queue ${deps})
+        endif()
+    endwhile()
+    list(REMOVE_DUPLICATES libs)
+    set(${out_targets} ${targets} PARENT_SCOPE)
+    set(${out_libs} ${libs} PARENT_SCOPE)
+endfunction()
+
+keelctl_link_closure(keelctl static_targets static_libs)
+set(static_objects "")
+foreach(t ${static_targets})
+    get_target_property(srcs ${t} SOURCES)
+    get_target_property(dir ${t} SOURCE_DIR)
+    set(abs "")
+    foreach(src ${srcs})
+        get_filename_component(src ${src} ABSOLUTE BASE_DIR ${dir})
+        list(APPEND abs ${src})
+    endforeach()
+    add_library(${t}-nosan OBJECT ${abs})
+    # The original's transitive include directories, definitions and options, minus sanitizers.
+    target_include_directories(${t}-nosan PRIVATE $<TARGET_PROPERTY:${t},INCLUDE_DIRECTORIES>)
+    target_compile_definitions(${t}-nosan PRIVATE $<TARGET_PROPERTY:${t},COMPILE_DEFINITIONS>)
+    # -Wmaybe-uninitialized is checked by the sanitized build; without the
+    # sanitizers GCC loses track of values set through `rc = rc ? rc : f(&x)`
+    # chains and warns falsely.
+    target_compile_options(${t}-nosan PRIVATE
+        $<FILTER:$<TARGET_PROPERTY:${t},COMPILE_OPTIONS>,EXCLUDE,sanitize>
+        -Wno-maybe-uninitialized)
+    list(APPEND static_objects $<TARGET_OBJECTS:${t}-nosan>)
+endforeach()
+
+add_executable(keelctl-static ${static_objects})
+set_target_properties(keelctl-static PROPERTIES LINKER_LANGUAGE C)
+target_link_options(keelctl-static PRIVATE -static)
+target_link_libraries(keelctl-static PRIVATE ${static_libs})
