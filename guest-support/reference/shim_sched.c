@@ -232,6 +232,16 @@ uint32_t ref_sched_objects(void)
 }
 
 /*
+ * Keel's timer is left as it is while it is set no later than the deadline
+ * wanted and comfortably ahead: each SET_TIMER is an exit, and a loop
+ * waiting for I/O blocks again and again with the same or a slightly later
+ * deadline. One that comes early only wakes the loop, which sets the next.
+ * A timer that fired (and whose wake-up a BLOCK consumed) is never kept:
+ * it is not ahead any more.
+ */
+#define TIMER_KEEP_NS	(100 * 1000u)
+
+/*
  * Nothing to run: sleep until an event or min(@until, the next timer).
  * Interrupts stay off from the last look at the lists to the block, so an
  * upcall in between is not lost: it sets upcall_pending, which makes
@@ -239,16 +249,22 @@ uint32_t ref_sched_objects(void)
  */
 static void idle(uint64_t until)
 {
+	static uint64_t timer_set;	/* the deadline last given to Keel */
 	unsigned long irq = ref_irq_save();
 	unsigned long flags = kpv_shim_lock(&sched_lock);
 	bool nothing = work_list == NULL;
+	uint64_t now;
 
 	if (timer_list != NULL && timer_list->deadline < until) {
 		until = timer_list->deadline;
 	}
 	kpv_shim_unlock(&sched_lock, flags);
-	if (nothing && kpv_shim_now_ns() < until) {
-		keel_hypercall1(KEEL_HC_SCHED_SET_TIMER, until);
+	now = kpv_shim_now_ns();
+	if (nothing && now < until) {
+		if (timer_set > until || timer_set < now + TIMER_KEEP_NS) {
+			keel_hypercall1(KEEL_HC_SCHED_SET_TIMER, until);
+			timer_set = until;
+		}
 		keel_hypercall0(KEEL_HC_SCHED_BLOCK);
 	}
 	ref_irq_restore(irq);

@@ -24,6 +24,11 @@ static void respond(struct be_ring *br, const struct keel_io_block_request *rq, 
 	struct keel_io_block_response rsp = { .id = rq->id, .op = rq->op, .status = status };
 
 	blk_memcpy(kpv_ring_be_next(br->ring), &rsp, sizeof(rsp));
+}
+
+/* Publish the answers written so far; the frontend hears of them if it waits (ring.md rule 6). */
+static void push(struct be_ring *br)
+{
 	if (kpv_ring_be_push(br->ring)) {
 		kpv_dev_notify(br->be->dev, br->index);
 	}
@@ -39,28 +44,69 @@ static void broken(struct be_ring *br, const struct keel_io_block_request *rq, u
 	kpv_dev_fail(br->be->dev, err);
 }
 
+/* Serve the batch and answer it with one push; false after a protocol error. */
+static bool serve_batch(struct be_ring *br)
+{
+	uint32_t answered = 0, err;
+
+	if (br->batch.n == 0) {
+		return true;
+	}
+	err = blkback_batch_serve(br, &answered);
+	for (uint32_t i = 0; i < answered; i++) {
+		respond(br, &br->batch.item[i].rq, br->batch.item[i].status);
+	}
+	push(br);
+	if (err) {
+		broken(br, &br->batch.item[answered].rq, err);
+		return false;
+	}
+	return true;
+}
+
+/* A request that does not go into a batch, served alone; false after a protocol error. */
+static bool serve_alone(struct be_ring *br, const struct keel_io_block_request *rq)
+{
+	uint16_t status;
+	uint32_t err = blkback_serve(br, rq, &status);
+
+	if (err) {
+		broken(br, rq, err);
+		return false;
+	}
+	respond(br, rq, status);
+	push(br);
+	return true;
+}
+
 /*
  * Serve what is there, at most a ring's worth per run (ring.md: bounded
- * work); the rest after other work. Caught up, arm and look again (rule 7).
+ * work); the rest after other work. What one look at the ring shows is
+ * served as a batch where it can be (blkback_batch.c). Caught up, arm and
+ * look again (rule 7).
  */
 static void ring_work(void *ctx)
 {
 	struct be_ring *br = ctx;
 	struct kpv_ring *r = br->ring;
 	struct keel_io_block_request rq;
-	uint32_t budget = r->nr_slots, err;
+	uint32_t budget = r->nr_slots;
 	bool checked = false;
-	uint16_t status;
 
 	while (!br->failed && budget) {
 		if (kpv_ring_be_take(r, &rq)) {
-			err = blkback_serve(br, &rq, &status);
-			if (err) {
-				broken(br, &rq, err);
+			budget--;
+			if (!blkback_batch_fits(br, &rq) && !serve_batch(br)) {
 				return;
 			}
-			respond(br, &rq, status);
-			budget--;
+			if (!blkback_batch_add(br, &rq) &&
+			    (!serve_batch(br) || !serve_alone(br, &rq))) {
+				return;
+			}
+		} else if (br->batch.n) {
+			if (!serve_batch(br)) {
+				return;
+			}
 		} else if (checked && !kpv_ring_be_arm(r)) {
 			return;
 		} else if (kpv_ring_be_available(r) < 0) {
@@ -70,7 +116,7 @@ static void ring_work(void *ctx)
 			checked = true;
 		}
 	}
-	if (!br->failed) {
+	if (serve_batch(br) && !br->failed) {
 		kpv_shim_work_schedule(br->work);
 	}
 }
@@ -86,12 +132,14 @@ static void ring_free(struct kpv_blkback *be, uint32_t i)
 	if (br->work) {
 		kpv_shim_work_destroy(br->work);
 	}
-	for (uint32_t p = 0; p < BOUNCE_PAGES; p++) {
+	for (uint32_t p = 0; p < BATCH_PAGES; p++) {
 		kpv_shim_page_free(br->bounce[p]);
 	}
 	for (uint32_t p = 0; p < BE_IND_PAGES; p++) {
 		kpv_shim_page_free(br->ind[p]);
 	}
+	kpv_shim_page_free(br->seg_pool);
+	kpv_shim_page_free(br->batch.item);
 	kpv_shim_free(br->ops);
 	kpv_shim_free(br);
 	be->rings[i] = NULL;
@@ -111,14 +159,21 @@ static bool ring_new(struct kpv_blkback *be, uint32_t i, struct kpv_ring *ring)
 	br->ring = ring;
 	br->work = kpv_shim_work_create(ring_work, br);
 	br->ops = kpv_shim_alloc(KPV_PAGE_SIZE);
-	if (!br->work || !br->ops) {
+	br->seg_pool = kpv_shim_page_alloc();
+	br->batch.item = kpv_shim_page_alloc();
+	if (!br->work || !br->ops || !br->seg_pool || !br->batch.item) {
 		return false;
 	}
-	for (uint32_t p = 0; p < BOUNCE_PAGES; p++) {
+	/* BOUNCE_PAGES at least; the more of the rest, the bigger a batch can be. */
+	for (uint32_t p = 0; p < BATCH_PAGES; p++) {
 		br->bounce[p] = kpv_shim_page_alloc();
 		if (!br->bounce[p]) {
-			return false;
+			if (p < BOUNCE_PAGES) {
+				return false;
+			}
+			break;
 		}
+		br->nr_bounce = p + 1;
 	}
 	if (be->features & KEEL_IO_BLOCK_F_INDIRECT) {
 		ind = (be->cfg.max_segments + BLK_PER_PAGE - 1) / BLK_PER_PAGE;

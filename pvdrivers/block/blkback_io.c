@@ -34,7 +34,7 @@ static bool is_rw(uint8_t op)
 }
 
 /* block.md "Validation", the protocol errors a request shows on its own. */
-static bool shape_ok(const struct kpv_blkback *be, const struct keel_io_block_request *rq)
+bool blkback_shape_ok(const struct kpv_blkback *be, const struct keel_io_block_request *rq)
 {
 	bool ind = rq->flags & KEEL_IO_BLOCK_RQ_INDIRECT;
 	uint32_t max = ind ? be->cfg.max_segments : KEEL_IO_BLOCK_DIRECT_SEGMENTS;
@@ -73,8 +73,8 @@ static uint32_t copy(struct be_ring *br, uint32_t n, uint16_t *status)
 	return rc ? KEEL_IO_ERR_GRANT : 0;
 }
 
-static void copy_op(struct kpv_copy *op, uint32_t peer, uint32_t ref, uint16_t peer_off,
-		    void *ours, uint16_t our_off, uint16_t len, bool from_peer)
+void blkback_copy_op(struct kpv_copy *op, uint32_t peer, uint32_t ref, uint16_t peer_off,
+		     void *ours, uint16_t our_off, uint16_t len, bool from_peer)
 {
 	if (from_peer) {
 		*op = (struct kpv_copy){ .src_domid = peer, .src_ref = ref, .src_offset = peer_off,
@@ -96,15 +96,16 @@ static uint32_t fetch_indirect(struct be_ring *br, const struct keel_io_block_re
 	for (uint32_t i = 0; i < pages; i++) {
 		uint32_t n = blk_min32(rq->nr_segments - i * BLK_PER_PAGE, BLK_PER_PAGE);
 
-		copy_op(&br->ops[i], kpv_dev_peer(br->be->dev), rq->seg[i].gref, 0, br->ind[i], 0,
-			(uint16_t)(n * sizeof(struct keel_io_block_segment)), true);
+		blkback_copy_op(&br->ops[i], kpv_dev_peer(br->be->dev), rq->seg[i].gref, 0,
+				br->ind[i], 0, (uint16_t)(n * sizeof(struct keel_io_block_segment)),
+				true);
 	}
 	return copy(br, pages, status);
 }
 
 /* What the device answers without disconnecting; S_OK: serve it. */
-static uint16_t admit(const struct kpv_blkback *be, const struct keel_io_block_request *rq,
-		      uint32_t bytes)
+uint16_t blkback_admit(const struct kpv_blkback *be, const struct keel_io_block_request *rq,
+		       uint32_t bytes)
 {
 	uint64_t f = be->features, cap;
 	uint32_t max = 0;
@@ -165,7 +166,7 @@ static uint32_t plan_copies(struct be_ring *br, const struct keel_io_block_reque
 		uint32_t in_page = KPV_PAGE_SIZE - pos % KPV_PAGE_SIZE;
 		uint32_t piece = blk_min32(blk_min32(s->length - cur->off, len - pos), in_page);
 
-		copy_op(&br->ops[n++], peer, s->gref, (uint16_t)(s->offset + cur->off),
+		blkback_copy_op(&br->ops[n++], peer, s->gref, (uint16_t)(s->offset + cur->off),
 			br->bounce[pos / KPV_PAGE_SIZE], (uint16_t)(pos % KPV_PAGE_SIZE),
 			(uint16_t)piece, from_peer);
 		pos += piece;
@@ -178,6 +179,11 @@ static uint32_t plan_copies(struct be_ring *br, const struct keel_io_block_reque
 	return n;
 }
 
+bool blkback_fua(const struct kpv_blkback *be, const struct keel_io_block_request *rq)
+{
+	return (rq->flags & KEEL_IO_BLOCK_RQ_FUA) || !(be->features & KEEL_IO_BLOCK_F_FLUSH);
+}
+
 /*
  * READ or WRITE of @bytes, a bounce load at a time. Without F_FLUSH every
  * write is durable before it is answered (block.md, F_FLUSH).
@@ -187,7 +193,7 @@ static uint32_t read_write(struct be_ring *br, const struct keel_io_block_reques
 {
 	const struct kpv_blkback *be = br->be;
 	bool write = rq->op == KEEL_IO_BLOCK_OP_WRITE;
-	bool fua = (rq->flags & KEEL_IO_BLOCK_RQ_FUA) || !(be->features & KEEL_IO_BLOCK_F_FLUSH);
+	bool fua = blkback_fua(be, rq);
 	struct cursor cur = { 0, 0 };
 
 	for (uint32_t pos = 0; pos < bytes && *status == KEEL_IO_BLOCK_S_OK;) {
@@ -230,7 +236,7 @@ uint32_t blkback_serve(struct be_ring *br, const struct keel_io_block_request *r
 	uint32_t bytes = 0, err;
 
 	*status = KEEL_IO_BLOCK_S_OK;
-	if (!shape_ok(be, rq)) {
+	if (!blkback_shape_ok(be, rq)) {
 		return KEEL_IO_ERR_PROTOCOL;
 	}
 	if (rq->flags & KEEL_IO_BLOCK_RQ_INDIRECT) {
@@ -247,7 +253,7 @@ uint32_t blkback_serve(struct be_ring *br, const struct keel_io_block_request *r
 		}
 		bytes += s->length;
 	}
-	*status = admit(be, rq, bytes);
+	*status = blkback_admit(be, rq, bytes);
 	if (*status) {
 		return 0;
 	}

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pvdrivers/block/blkback_priv.h - what blkback.c (the device, its offer,
- * its rings) and blkback_io.c (serving one request) share.
+ * its rings), blkback_io.c (serving one request) and blkback_batch.c
+ * (serving several together) share.
  *
  * Each ring has a work item that takes, serves and answers its requests
- * one at a time, synchronously (the store's calls may block), at most a
- * ring's worth per run. Ring events only schedule it. connected() makes
- * the ring workers, disconnected() destroys them, which waits for a run in
- * progress: so no worker touches a ring the core is about to unmap. Data
- * moves with grant copies through bounce pages of our own; the frontend's
- * pages are never mapped.
+ * synchronously (the store's calls may block), at most a ring's worth per
+ * run. Ring events only schedule it. connected() makes the ring workers,
+ * disconnected() destroys them, which waits for a run in progress: so no
+ * worker touches a ring the core is about to unmap. Data moves with grant
+ * copies through bounce pages of our own; the frontend's pages are never
+ * mapped. READs and WRITEs that fit the bounce pages are served in batches
+ * (blkback_batch.c), the rest one at a time (blkback_io.c).
  */
 #ifndef KPV_BLOCK_BLKBACK_PRIV_H
 #define KPV_BLOCK_BLKBACK_PRIV_H
@@ -19,6 +21,33 @@
 
 #define BOUNCE_PAGES	8u		/* 32 KiB of data per store call */
 #define BE_IND_PAGES	(KEEL_IO_BLOCK_MAX_SEGMENTS / BLK_PER_PAGE)
+/* The bounce pages of a batch (fewer if memory is short). */
+#define BATCH_PAGES	128u
+
+/* One request of a batch. */
+struct be_item {
+	struct keel_io_block_request rq;	/* our copy */
+	uint32_t seg0;			/* indirect: its segments from seg_pool[seg0] */
+	uint32_t page0;			/* its data from bounce[page0] */
+	uint32_t bytes;
+	uint16_t status;
+};
+
+/* As many requests as a page of them holds. */
+#define BATCH_MAX	((uint32_t)(KPV_PAGE_SIZE / sizeof(struct be_item)))
+/*
+ * But answered after 16 at most: the frontend can then send more while the
+ * backend serves the next ones, rather than each side waiting for the
+ * other with a whole queue's worth at a time.
+ */
+#define BATCH_ANSWER	16u
+
+/* Requests taken and not yet served; each may use one bounce page per segment. */
+struct be_batch {
+	uint32_t n, segs, pages;
+	bool reads;			/* a WRITE after a READ waits for the next batch */
+	struct be_item *item;		/* a page of them */
+};
 
 /* One ring and its worker: from connected() to disconnected(). */
 struct be_ring {
@@ -27,10 +56,13 @@ struct be_ring {
 	struct kpv_ring *ring;
 	struct kpv_work *work;
 	bool failed;			/* [work] a protocol error: serve nothing more */
-	void *bounce[BOUNCE_PAGES];
+	uint32_t nr_bounce;		/* BOUNCE_PAGES .. BATCH_PAGES */
+	void *bounce[BATCH_PAGES];
 	struct keel_io_block_segment *ind[BE_IND_PAGES];	/* copies of indirect pages */
+	struct keel_io_block_segment *seg_pool;	/* a page: a batch's indirect segments */
 	struct kpv_copy *ops;		/* a page of them */
 	struct kpv_blk_iov iov[BOUNCE_PAGES];
+	struct be_batch batch;
 };
 
 struct kpv_blkback {
@@ -62,5 +94,26 @@ struct kpv_blkback {
  */
 uint32_t blkback_serve(struct be_ring *br, const struct keel_io_block_request *rq,
 		       uint16_t *status);
+
+/* blkback_io.c, for blkback_batch.c too: the steps of serving a request. */
+bool blkback_shape_ok(const struct kpv_blkback *be, const struct keel_io_block_request *rq);
+uint16_t blkback_admit(const struct kpv_blkback *be, const struct keel_io_block_request *rq,
+		       uint32_t bytes);
+void blkback_copy_op(struct kpv_copy *op, uint32_t peer, uint32_t ref, uint16_t peer_off,
+		     void *ours, uint16_t our_off, uint16_t len, bool from_peer);
+/* Whether a WRITE is durable when it returns (FUA asked for, or no F_FLUSH to ask later). */
+bool blkback_fua(const struct kpv_blkback *be, const struct keel_io_block_request *rq);
+
+/*
+ * blkback_batch.c. fits(): whether @rq may join the batch as it is (else
+ * serve the batch first); add(): whether it joined (else serve it alone).
+ * serve(): serve the batch; 0, or the protocol error of request *@answered
+ * of it, which gets no answer, and nothing after it is served. The first
+ * *@answered requests of br->batch have their status; the batch is empty
+ * again.
+ */
+bool blkback_batch_fits(const struct be_ring *br, const struct keel_io_block_request *rq);
+bool blkback_batch_add(struct be_ring *br, const struct keel_io_block_request *rq);
+uint32_t blkback_batch_serve(struct be_ring *br, uint32_t *answered);
 
 #endif

@@ -6,6 +6,7 @@
 #include <arch/arch.h>
 #include <keel/log.h>
 #include <keel/panic.h>
+#include <keel/sched.h>
 #include <keel/string.h>
 #include <public/keel/arch-x86_64.h>
 #include <x86/acpi.h>
@@ -47,10 +48,22 @@ void arch_cpu_relax(void)
 	pause();
 }
 
+/*
+ * The core re-arms the same deadline often (a timer set behind the slice
+ * end, idle after idle): one that is armed already and has not fired is
+ * left alone, as writing the LAPIC costs an emulator exit under QEMU.
+ * Called with interrupts off (the core's timer lock); the timer interrupt
+ * clears timer_deadline (cpu/trap.c).
+ */
 void arch_timer_program(uint64_t deadline_ns)
 {
+	struct percpu *cpu = this_cpu();
 	uint64_t now;
 
+	if (deadline_ns == cpu->timer_deadline) {
+		return;
+	}
+	cpu->timer_deadline = deadline_ns;
 	if (!deadline_ns) {
 		lapic_timer_stop();
 		return;
@@ -60,16 +73,100 @@ void arch_timer_program(uint64_t deadline_ns)
 	lapic_timer_oneshot((int64_t)(deadline_ns - now) > 0 ? deadline_ns - now : 1);
 }
 
+/*
+ * A CPU that watches its resched flag (resched_watch()) needs no IPI: it
+ * looks at the flag before its next VMRUN or HLT anyway. Skipping the IPI
+ * matters under QEMU's TCG, where sending one takes the emulator's global
+ * lock and waking a halted CPU means waking its host thread: together
+ * hundreds of microseconds per wake-up on a loaded host, and a wake-up
+ * usually finds its target still in Keel, on its way to idle, or spinning
+ * in idle_poll(). Every caller sets the flag first (sched.c, with a
+ * sequentially consistent exchange; the upcall and vLAPIC paths mark what
+ * to inject before they kick); resched_unwatch() stops watching and then
+ * reads the flag, so one of the two always sees the other.
+ */
 void arch_cpu_kick(unsigned int cpu)
 {
-	if (cpu < cpus_present && cpus[cpu].online) {
+	if (cpu < cpus_present && cpus[cpu].online &&
+	    !__atomic_load_n(&cpus[cpu].resched_watched, __ATOMIC_SEQ_CST)) {
 		lapic_send_ipi(cpus[cpu].apic_id, VEC_KICK);
 	}
 }
 
+void resched_watch(struct percpu *cpu)
+{
+	__atomic_store_n(&cpu->resched_watched, true, __ATOMIC_SEQ_CST);
+}
+
+bool resched_unwatch(struct percpu *cpu)
+{
+	__atomic_store_n(&cpu->resched_watched, false, __ATOMIC_SEQ_CST);
+	return sched_need_resched(cpu->index);
+}
+
+/*
+ * How long an idle CPU spins on its resched flag before it halts, adapted
+ * to how long its recent idle periods lasted (the idea of KVM's halt
+ * polling): a wake-up that comes within IDLE_POLL_MAX_NS of going idle -
+ * the peer of an event channel answering, a backend's next request - then
+ * finds it watching, with no IPI to send and no halted host thread to
+ * wake. Long idle periods shrink the spin to nothing, so a CPU with
+ * nothing to do halts at once and costs its host nothing.
+ */
+#define IDLE_POLL_MAX_NS	(500 * 1000ull)
+#define IDLE_POLL_MIN_NS	(50 * 1000ull)
+#define IDLE_LONG_NS		(10 * IDLE_POLL_MAX_NS)
+
+/* Spin with interrupts on until the resched flag is set or @until; whether it was. */
+static bool idle_poll(struct percpu *cpu, uint64_t until)
+{
+	bool woken;
+
+	sti();
+	while (!(woken = sched_need_resched(cpu->index)) && (int64_t)(arch_time_ns() - until) < 0) {
+		pause();
+	}
+	cli();
+	return woken;
+}
+
+/*
+ * After a halt: grow the spin if the idle period was short enough for a
+ * longer one to have caught it; shrink it if the CPU is idle for real.
+ * Periods in between (a busy host stretches every one of them) leave it.
+ */
+static void idle_adapt(struct percpu *cpu, uint64_t idle_ns)
+{
+	uint64_t poll = cpu->idle_poll_ns;
+
+	if (idle_ns <= IDLE_POLL_MAX_NS) {
+		poll = poll ? MIN(2 * poll, IDLE_POLL_MAX_NS) : IDLE_POLL_MIN_NS;
+	} else if (idle_ns > IDLE_LONG_NS) {
+		poll = poll / 2 >= IDLE_POLL_MIN_NS ? poll / 2 : 0;
+	}
+	cpu->idle_poll_ns = poll;
+}
+
+/*
+ * Called with interrupts off once the resched flag was seen clear; returns
+ * with them off, after an interrupt or once the flag is set. Spins first
+ * while the CPU watches the flag (which it does from its first exit from a
+ * guest on), then halts.
+ */
 void arch_cpu_idle(void)
 {
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	struct percpu *cpu = this_cpu();
+	uint64_t start = arch_time_ns();
+
+	if (__atomic_load_n(&cpu->resched_watched, __ATOMIC_RELAXED) && cpu->idle_poll_ns &&
+	    idle_poll(cpu, start + cpu->idle_poll_ns)) {
+		return;
+	}
+	if (!resched_unwatch(cpu)) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	resched_watch(cpu);
+	idle_adapt(cpu, arch_time_ns() - start);
 }
 
 void arch_cpu_halt(void)

@@ -143,6 +143,7 @@ void x86_trap(struct trap_frame *f)
 	switch (f->vector) {
 	case VEC_TIMER:
 		this_cpu()->timer_ticks++;
+		this_cpu()->timer_deadline = 0;	/* fired: the next program is new */
 		lapic_eoi();
 		timer_interrupt();
 		break;

@@ -5,6 +5,7 @@
 #include <x86/lapic.h>
 #include <x86/msr.h>
 #include <x86/paging.h>
+#include <x86/percpu.h>
 #include <x86/trap.h>
 
 #define REG_ID		0x020
@@ -56,6 +57,7 @@ void lapic_init(void)
 	wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
 	wr(REG_TPR, 0);
 	wr(REG_LVT_TIMER, LVT_MASKED);
+	this_cpu()->lapic_oneshot_set = false;
 	wr(REG_LVT_LINT0, LVT_MASKED);
 	wr(REG_LVT_LINT1, LVT_MASKED | (4u << 8));	/* NMI delivery, masked */
 	wr(REG_LVT_ERROR, LVT_MASKED);
@@ -107,6 +109,7 @@ void lapic_send_nmi_others(void)
 
 void lapic_timer_start_counting(void)
 {
+	this_cpu()->lapic_oneshot_set = false;
 	wr(REG_TIMER_DIV, TIMER_DIV_1);
 	wr(REG_LVT_TIMER, LVT_MASKED | VEC_TIMER);
 	wr(REG_TIMER_INIT, UINT32_MAX);
@@ -127,13 +130,22 @@ void lapic_timer_oneshot(uint64_t ns)
 	if (count > UINT32_MAX) {
 		count = UINT32_MAX;
 	}
-	wr(REG_TIMER_DIV, TIMER_DIV_1);
-	wr(REG_LVT_TIMER, VEC_TIMER);	/* one-shot, unmasked */
+	/*
+	 * The divider and the LVT stay set between one-shots: only the count
+	 * is written. Each register write is an exit to the emulator under
+	 * QEMU (which re-arms its own timer for every one of them), and
+	 * Keel re-arms this timer several times per guest wake-up.
+	 */
+	if (!this_cpu()->lapic_oneshot_set) {
+		wr(REG_TIMER_DIV, TIMER_DIV_1);
+		wr(REG_LVT_TIMER, VEC_TIMER);	/* one-shot, unmasked */
+		this_cpu()->lapic_oneshot_set = true;
+	}
 	wr(REG_TIMER_INIT, (uint32_t)count);
 }
 
+/* A zero initial count stops the timer (SDM 11.5.4); the LVT may stay as it is. */
 void lapic_timer_stop(void)
 {
-	wr(REG_LVT_TIMER, LVT_MASKED);
 	wr(REG_TIMER_INIT, 0);
 }

@@ -168,11 +168,41 @@ static void handle_hypercall(struct vcpu *v, struct svm_vcpu *sv)
 	} else {
 		result = hypercall_dispatch(v, s->rax, args);
 		if (result == HYPERCALL_RESTART) {
+			sv->hypercall_waits = true;
 			return;	/* waits; the call runs again when it is woken */
 		}
 	}
 	s->rax = (uint64_t)result;
 	skip(v);
+}
+
+/*
+ * A woken vCPU whose VMMCALL blocked would re-execute it at once unless an
+ * event comes first: an exception or interrupt being re-injected, an NMI,
+ * INIT or SIPI, or an interrupt it accepts (RFLAGS.IF, no STI shadow; an
+ * upcall still to be turned into one counts). Without any of those, the
+ * entry would only exit again on the same VMMCALL with the same registers,
+ * which under TCG costs a world switch each way (tens of microseconds on
+ * every wake-up from SCHED_POLL or SCHED_BLOCK): the call is run from
+ * here instead, with exactly the result the exit would have given.
+ */
+bool svm_resume_hypercall(struct vcpu *v)
+{
+	struct svm_vcpu *sv = svm_vcpu(v);
+	struct vmcb_control *c = &sv->vmcb->control;
+	bool interrupts_on = (sv->vmcb->save.rflags & RFLAGS_IF) && !(c->interrupt_shadow & 1);
+
+	if (!sv->hypercall_waits) {
+		return false;
+	}
+	sv->hypercall_waits = false;
+	if ((c->event_inject & EVENT_VALID) ||
+	    (interrupts_on && __atomic_load_n(&sv->upcall_inject, __ATOMIC_SEQ_CST)) ||
+	    vlapic_wakes_hlt(v, interrupts_on)) {
+		return false;
+	}
+	handle_hypercall(v, sv);
+	return true;
 }
 
 /* Ports nothing claims read all ones (0x42, the old PIT, zero) and ignore writes. */

@@ -25,6 +25,7 @@
 #include <x86/linux_boot.h>
 #include <x86/msr.h>
 #include <x86/percpu.h>
+#include <x86/smp.h>
 #include <x86/svm_domain.h>
 #include <x86/vdevices.h>
 #include <x86/vplatform.h>
@@ -117,6 +118,7 @@ void svm_vcpu_reset(struct vcpu *v)
 	sv->asid_cpu = -1;
 	sv->ready = false;
 	sv->nmi_masked = false;
+	sv->hypercall_waits = false;	/* no call of the old state is resumed */
 	/* The APIC's reset state: software-disabled (SVR 0xff), every LVT masked. */
 	if (sv->vlapic) {
 		vlapic_reset(v);
@@ -674,9 +676,16 @@ void arch_vcpu_run(struct vcpu *v)
 			domain_crash(v->domain, "vCPU %u has no registers to start from", v->id);
 			break;
 		}
+		if (svm_resume_hypercall(v)) {
+			if (sched_need_resched(cpu->index)) {
+				break;	/* it blocked again, or another vCPU is due */
+			}
+			continue;
+		}
 		vlapic_before_entry(v);
 		cli();
-		if (sched_need_resched(cpu->index)) {
+		if (resched_unwatch(cpu)) {
+			resched_watch(cpu);	/* back to the scheduler, which looks */
 			sti();
 			break;
 		}
@@ -699,6 +708,7 @@ void arch_vcpu_run(struct vcpu *v)
 		svm_vmrun(&sv->gprs, sv->vmcb_pa, cpu->svm_host_vmcb_pa);
 
 		__atomic_store_n(&cpu->guest_domain, NULL, __ATOMIC_SEQ_CST);
+		resched_watch(cpu);	/* the loop looks at the flag before the next entry */
 		c->tlb_control = TLB_FLUSH_NONE;
 		requeue_interrupted_event(sv);
 		sti();	/* the host takes the interrupt that made the guest exit, if any */

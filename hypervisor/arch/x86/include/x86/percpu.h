@@ -76,6 +76,18 @@ struct percpu {
 	 */
 	struct domain *volatile guest_domain;
 	volatile uint64_t guest_npt_gen;
+
+	/*
+	 * Kicks and idle (arch.c): whether the CPU will look at its resched
+	 * flag before it next enters a guest or halts, so that a kick needs
+	 * no IPI; how long its next idle spins on the flag before it halts.
+	 */
+	bool resched_watched;		/* (atomic) */
+	uint64_t idle_poll_ns;
+
+	/* Its LAPIC timer (lapic.c, arch.c): one-shot mode is set up; armed for. */
+	bool lapic_oneshot_set;
+	uint64_t timer_deadline;	/* arch_timer_program()'s, until it fires; 0: none */
 };
 
 /* (c): set when the CPU is brought up, constant afterwards. */

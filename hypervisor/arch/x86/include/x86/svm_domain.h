@@ -46,6 +46,7 @@ struct svm_vcpu {
 	struct vlapic *vlapic;		/* its local APIC (vplatform/vlapic.c) */
 	bool vlapic_odd_logged;		/* an undefined APIC access was logged */
 	bool nmi_masked;		/* an NMI was injected and its IRET not seen */
+	bool hypercall_waits;		/* its VMMCALL blocked: runs again when woken */
 };
 
 static inline struct svm_domain *svm_domain(struct domain *d)
@@ -66,6 +67,13 @@ void svm_vcpu_forget(struct vcpu *v);
 
 /* svm/exits.c: handle one exit of @v; its VMCB holds the exit. */
 void svm_handle_exit(struct vcpu *v);
+
+/*
+ * svm/exits.c: if @v's last VMMCALL blocked it and re-executing it is
+ * the first thing the guest would do on entry, run it again now, without
+ * the entry and exit; true if it did.
+ */
+bool svm_resume_hypercall(struct vcpu *v);
 
 /* The guest's execution mode, from its EFER.LMA, CS.L and CS.D. */
 enum cpu_mode svm_cpu_mode(const struct vmcb_save *s);

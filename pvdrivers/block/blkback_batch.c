@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pvdrivers/block/blkback_batch.c - READs and WRITEs served together: up
+ * to BATCH_ANSWER of the requests one look at the ring shows, as many as
+ * fit the bounce pages, with one grant-copy call for all their indirect
+ * pages, then one per page of copies for the data they write and for the
+ * data they read, instead of one to three calls per request; answered
+ * with one push. Every call is a world switch into Keel, which costs more
+ * than the copy itself, and a queue of small requests paid it each.
+ *
+ * Each request goes through the checks of blkback_io.c in ring order, and
+ * the store sees the requests in ring order, so the answers are those of
+ * serving them one at a time. A protocol error ends the batch at the
+ * request that made it: the ones before it are served and answered, the
+ * one and those after it are not served. A batch never holds a WRITE
+ * after a READ, so a READ whose data cannot be copied out (all the store
+ * calls are done by then) can have nothing after it that changed the disk.
+ */
+#include "blkback_priv.h"
+
+/* br->ops: a page of copies, as much as one call takes. */
+#define OPS_CAP		((uint32_t)(KPV_PAGE_SIZE / sizeof(struct kpv_copy)))
+
+_Static_assert(BATCH_ANSWER <= BATCH_MAX && BATCH_MAX <= OPS_CAP,
+	       "a page of requests, a copy each");
+_Static_assert(BATCH_PAGES * sizeof(struct keel_io_block_segment) <= KPV_PAGE_SIZE,
+	       "a batch's segments fit the pool page");
+
+/* Segment @i of batched request @it. */
+static const struct keel_io_block_segment *item_seg(const struct be_ring *br,
+						    const struct be_item *it, uint32_t i)
+{
+	if (it->rq.flags & KEEL_IO_BLOCK_RQ_INDIRECT) {
+		return &br->seg_pool[it->seg0 + i];
+	}
+	return &it->rq.seg[i];
+}
+
+static uint32_t pages_of(uint32_t bytes)
+{
+	return (bytes + KPV_PAGE_SIZE - 1) / KPV_PAGE_SIZE;
+}
+
+bool blkback_batch_fits(const struct be_ring *br, const struct keel_io_block_request *rq)
+{
+	const struct be_batch *b = &br->batch;
+
+	/* Each segment is at most a page, so nr_segments pages hold the data. */
+	return b->n < BATCH_ANSWER && rq->nr_segments <= br->nr_bounce - b->pages &&
+	       !(b->reads && rq->op == KEEL_IO_BLOCK_OP_WRITE);
+}
+
+bool blkback_batch_add(struct be_ring *br, const struct keel_io_block_request *rq)
+{
+	struct be_batch *b = &br->batch;
+	struct be_item *it;
+
+	if ((rq->op != KEEL_IO_BLOCK_OP_READ && rq->op != KEEL_IO_BLOCK_OP_WRITE) ||
+	    !blkback_shape_ok(br->be, rq) || !blkback_batch_fits(br, rq)) {
+		return false;
+	}
+	it = &b->item[b->n++];
+	it->rq = *rq;
+	it->seg0 = b->segs;
+	it->bytes = 0;
+	it->status = KEEL_IO_BLOCK_S_OK;
+	if (rq->flags & KEEL_IO_BLOCK_RQ_INDIRECT) {
+		b->segs += rq->nr_segments;	/* <= BATCH_PAGES: one pool page holds them */
+	}
+	b->pages += rq->nr_segments;
+	b->reads = b->reads || rq->op == KEEL_IO_BLOCK_OP_READ;
+	return true;
+}
+
+/*
+ * Run @n of br->ops, of which @owner[i] says whose op i is; returns how
+ * many requests (from the first) are still in the batch: a grant that
+ * fails is a protocol error of its request (*@err), which ends the batch.
+ * Out of memory fails the I/O of every request with an op instead.
+ */
+static uint32_t run_copies(struct be_ring *br, uint32_t n, const uint8_t *owner,
+			   uint32_t nr_items, uint32_t *err)
+{
+	int rc = kpv_grant_copy(br->be->k, br->ops, n);
+
+	if (rc == 0) {
+		return nr_items;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct be_item *it = &br->batch.item[owner[i]];
+
+		if (rc == -KEEL_ENOMEM) {
+			it->status = KEEL_IO_BLOCK_S_IOERR;
+		} else if (br->ops[i].status != 0 && owner[i] < nr_items) {
+			*err = KEEL_IO_ERR_GRANT;
+			nr_items = owner[i];
+		}
+	}
+	return nr_items;
+}
+
+/* block.md: each indirect page is copied once, before any entry is used (here: all at once). */
+static uint32_t fetch_indirect(struct be_ring *br, uint32_t nr_items, uint32_t *err)
+{
+	uint8_t owner[BATCH_MAX];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < nr_items; i++) {
+		struct be_item *it = &br->batch.item[i];
+
+		if (!(it->rq.flags & KEEL_IO_BLOCK_RQ_INDIRECT)) {
+			continue;
+		}
+		/* At most BATCH_PAGES segments: the first indirect page holds them all. */
+		blkback_copy_op(&br->ops[n], kpv_dev_peer(br->be->dev), it->rq.seg[0].gref, 0,
+				br->seg_pool,
+				(uint16_t)(it->seg0 * sizeof(struct keel_io_block_segment)),
+				(uint16_t)(it->rq.nr_segments * sizeof(struct keel_io_block_segment)),
+				true);
+		owner[n++] = (uint8_t)i;
+	}
+	return n ? run_copies(br, n, owner, nr_items, err) : nr_items;
+}
+
+/* The segments' shape and the answer without I/O, in order; a bad segment ends the batch. */
+static uint32_t admit_all(struct be_ring *br, uint32_t nr_items, uint32_t *err)
+{
+	uint32_t page = 0;
+
+	for (uint32_t i = 0; i < nr_items; i++) {
+		struct be_item *it = &br->batch.item[i];
+
+		/* Its indirect pages could not be fetched (no memory): answered S_IOERR. */
+		for (uint32_t s = 0; it->status == KEEL_IO_BLOCK_S_OK && s < it->rq.nr_segments; s++) {
+			const struct keel_io_block_segment *seg = item_seg(br, it, s);
+
+			if (!blk_seg_ok(seg->offset, seg->length)) {
+				*err = KEEL_IO_ERR_PROTOCOL;
+				return i;
+			}
+			it->bytes += seg->length;
+		}
+		if (it->status == KEEL_IO_BLOCK_S_OK) {
+			it->status = blkback_admit(br->be, &it->rq, it->bytes);
+		}
+		it->page0 = page;
+		page += pages_of(it->bytes);
+	}
+	return nr_items;
+}
+
+/*
+ * The data of every request of @op that is to be served: in (WRITE) or out
+ * (READ), a page of copies per call, each between a piece of a segment and
+ * the request's bounce pages that crosses no page on either side.
+ */
+static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uint32_t *err)
+{
+	uint32_t peer = kpv_dev_peer(br->be->dev), n = 0;
+	uint8_t owner[OPS_CAP];
+
+	for (uint32_t i = 0; i < nr_items; i++) {
+		const struct be_item *it = &br->batch.item[i];
+		uint32_t pos = 0;
+
+		if (it->rq.op != op || it->status != KEEL_IO_BLOCK_S_OK) {
+			continue;
+		}
+		for (uint32_t s = 0; s < it->rq.nr_segments; s++) {
+			const struct keel_io_block_segment *seg = item_seg(br, it, s);
+
+			for (uint32_t off = 0; off < seg->length;) {
+				uint32_t piece = blk_min32(seg->length - off,
+							   KPV_PAGE_SIZE - pos % KPV_PAGE_SIZE);
+
+				if (n == OPS_CAP) {
+					nr_items = run_copies(br, n, owner, nr_items, err);
+					n = 0;
+					if (i >= nr_items) {
+						return nr_items;
+					}
+				}
+				blkback_copy_op(&br->ops[n], peer, seg->gref,
+						(uint16_t)(seg->offset + off),
+						br->bounce[it->page0 + pos / KPV_PAGE_SIZE],
+						(uint16_t)(pos % KPV_PAGE_SIZE), (uint16_t)piece,
+						op == KEEL_IO_BLOCK_OP_WRITE);
+				owner[n++] = (uint8_t)i;
+				off += piece;
+				pos += piece;
+			}
+		}
+	}
+	return n ? run_copies(br, n, owner, nr_items, err) : nr_items;
+}
+
+/* @it's store calls over its bounce pages, BOUNCE_PAGES at most each (as blkback_io.c). */
+static void store_io(struct be_ring *br, struct be_item *it)
+{
+	const struct kpv_blkback *be = br->be;
+	bool write = it->rq.op == KEEL_IO_BLOCK_OP_WRITE;
+
+	for (uint32_t pos = 0; pos < it->bytes && it->status == KEEL_IO_BLOCK_S_OK;) {
+		uint32_t len = blk_min32(it->bytes - pos, BOUNCE_PAGES * KPV_PAGE_SIZE), pages = 0;
+		uint64_t sector = it->rq.sector + pos / BLK_SECTOR;
+		int rc;
+
+		for (; pages * KPV_PAGE_SIZE < len; pages++) {
+			br->iov[pages].base = br->bounce[it->page0 + pos / KPV_PAGE_SIZE + pages];
+			br->iov[pages].len = blk_min32(len - pages * KPV_PAGE_SIZE, KPV_PAGE_SIZE);
+		}
+		rc = write ? be->store.write(be->ctx, sector, br->iov, pages, blkback_fua(be, &it->rq))
+			   : be->store.read(be->ctx, sector, br->iov, pages);
+		if (rc) {
+			it->status = KEEL_IO_BLOCK_S_IOERR;
+		}
+		pos += len;
+	}
+}
+
+uint32_t blkback_batch_serve(struct be_ring *br, uint32_t *answered)
+{
+	struct be_batch *b = &br->batch;
+	uint32_t n = b->n, err = 0;
+
+	n = fetch_indirect(br, n, &err);
+	n = admit_all(br, n, &err);
+	n = copy_data(br, n, KEEL_IO_BLOCK_OP_WRITE, &err);
+	for (uint32_t i = 0; i < n; i++) {
+		store_io(br, &b->item[i]);
+	}
+	n = copy_data(br, n, KEEL_IO_BLOCK_OP_READ, &err);
+	*answered = n;
+	b->n = b->segs = b->pages = 0;
+	b->reads = false;
+	return err;
+}
