@@ -5,6 +5,8 @@
  * made first (images, disks, memory), and every failure after it destroys
  * the domain. The boot path is chosen by what the kernel image is.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include <keel/io/device.h>
 #include "build.h"
 #include "builder.h"
+#include "statedir.h"
 
 int build_error(struct build *b, const char *fmt, ...)
 {
@@ -184,6 +187,56 @@ static int device(struct keelctl *c, struct build *b, uint32_t backend, uint32_t
 	return rc ? call_error(b, what, rc) : 0;
 }
 
+/*
+ * What the backend daemon needs beyond the device table (docs/keelctl.md,
+ * "Backends"): each disk's image and each vif's bridge, in the state
+ * directory, written before the devices exist so the daemon finds them.
+ */
+static int backend_state(struct build *b)
+{
+	const char *name = b->cfg->name;
+	char text[2 * PATH_MAX + 128], file[32], mac[32] = "";
+
+	if (kb_state_begin(name, b->domid) != 0) {
+		return build_error(b, "writing the backends' state under %s: %s", kb_state_root(),
+				   strerror(errno));
+	}
+	for (size_t i = 0; i < b->cfg->ndisks; i++) {
+		const struct domcfg_disk *d = &b->cfg->disks[i];
+		char abs[PATH_MAX];
+
+		/* The daemon runs elsewhere: a relative target is made absolute. */
+		if (d->target[0] == '/' || !getcwd(abs, sizeof(abs))) {
+			abs[0] = '\0';
+		} else {
+			strcat(abs, "/");
+		}
+		snprintf(file, sizeof(file), "block-%zu", i);
+		snprintf(text, sizeof(text), "domid=%u\nvdev=%s\ntarget=%s%s\naccess=%s\n", b->domid,
+			 d->vdev, abs, d->target, d->readonly ? "ro" : "rw");
+		if (kb_state_put(name, file, text) != 0) {
+			return build_error(b, "writing %s/%s/%s: %s", kb_state_root(), name, file,
+					   strerror(errno));
+		}
+	}
+	for (size_t i = 0; i < b->cfg->nvifs; i++) {
+		const struct domcfg_vif *v = &b->cfg->vifs[i];
+
+		if (v->mac_set) {
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0],
+				 v->mac[1], v->mac[2], v->mac[3], v->mac[4], v->mac[5]);
+		}
+		snprintf(file, sizeof(file), "net-%zu", i);
+		snprintf(text, sizeof(text), "domid=%u\nbridge=%s\nmac=%s\n", b->domid, v->bridge,
+			 v->mac_set ? mac : "");
+		if (kb_state_put(name, file, text) != 0) {
+			return build_error(b, "writing %s/%s/%s: %s", kb_state_root(), name, file,
+					   strerror(errno));
+		}
+	}
+	return 0;
+}
+
 /* Step 5: the PV devices, served by this (the control) domain. */
 static int devices(struct keelctl *c, struct build *b)
 {
@@ -196,6 +249,9 @@ static int devices(struct keelctl *c, struct build *b)
 	rc = keelctl_self_domid(c, &self);
 	if (rc != 0) {
 		return call_error(b, "finding the control domain's own id", rc);
+	}
+	if (backend_state(b) != 0) {
+		return -1;
 	}
 	if (b->cfg->console && device(c, b, self, KEEL_IO_CLASS_CONSOLE, 0, "console") != 0) {
 		return -1;
@@ -265,7 +321,8 @@ int keelctl_build_domain(struct keelctl *c, const struct domcfg *cfg,
 	} else if (prepare(c, &b, &path) == 0 && create(c, &b) == 0) {
 		result = build_steps(c, &b, path, opt);
 		if (result != 0) {
-			/* Nothing half-created: the domain and its devices go. */
+			/* Nothing half-created: the domain, its devices and their state go. */
+			kb_state_remove(cfg->name);
 			rc = keelctl_domain_destroy(c, b.domid);
 			if (rc != 0) {
 				size_t n = strlen(b.err);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tools/cli/cmd_console.c - a domain's console: its output (Keel's console
+ * tools/cli/cmd_console.c - a domain's console: the PV console the backend
+ * daemon serves if there is one (console_client.c), else its output (Keel's console
  * stream, KEEL_HC_CONSOLE_READ_DOMAIN) copied out, our input typed into it
  * (KEEL_HC_CONSOLE_WRITE_DOMAIN). Ctrl-] detaches, as in xl; so do the end
  * of our input and the domain going away.
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <keel/errno.h>
 #include "cli.h"
+#include "console_client.h"
 
 #define DETACH		0x1d	/* Ctrl-] */
 #define CHUNK		4096u
@@ -66,6 +68,16 @@ int cmd_console_attach(struct cli *cli, uint32_t domid)
 {
 	uint64_t pos = 0;
 	bool input_open = cli->in_fd >= 0;
+	struct keel_ctl_domain_info info;
+	char name[sizeof(info.name) + 1] = "";
+
+	/* A PV console the backend daemon serves (docs/keelctl.md, "Backends") comes first. */
+	if (keelctl_domain_info(cli->c, domid, &info) == 0) {
+		memcpy(name, info.name, sizeof(info.name));
+		if (kb_console_relay(name, cli->in_fd, cli->out, cli->poll_hook, cli->poll_arg) == 0) {
+			return EXIT_OK;
+		}
+	}
 
 	for (;;) {
 		struct pollfd pfd = { .fd = cli->in_fd, .events = POLLIN };

@@ -10,6 +10,7 @@
 #include "../build/builder.h"
 #include "../config/domcfg.h"
 #include "cli.h"
+#include "statedir.h"
 
 int cmd_create(struct cli *cli, int argc, char **argv)
 {
@@ -82,9 +83,26 @@ int cmd_unpause(struct cli *cli, int argc, char **argv)
 	return simple(cli, argc, argv, keelctl_domain_unpause, "unpaused");
 }
 
+/* Destroy, and drop the backends' state directory keelctl create wrote for it. */
+static long destroy_and_forget(struct keelctl *c, uint32_t domid)
+{
+	struct keel_ctl_domain_info info;
+	char name[sizeof(info.name) + 1] = "";
+	long rc = keelctl_domain_info(c, domid, &info);
+
+	if (rc == 0) {
+		memcpy(name, info.name, sizeof(info.name));
+	}
+	rc = keelctl_domain_destroy(c, domid);
+	if (rc == 0 && name[0]) {
+		kb_state_remove(name);
+	}
+	return rc;
+}
+
 int cmd_destroy(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, keelctl_domain_destroy, "destroyed");
+	return simple(cli, argc, argv, destroy_and_forget, "destroyed");
 }
 
 static int wait_shutdown(struct cli *cli, uint32_t domid, const char *name)

@@ -5,12 +5,16 @@
  * (KEEL_HC_GNTTAB_MAP through kpv) and hands out an mmap() offset; mmap()
  * of exactly that range puts the window pages in the process; munmap(),
  * or closing the file for ranges never mapped, unmaps the grants.
+ * MAP_DEVICE_PAGE (1.1) hands out a device's control page the same way;
+ * Keel cannot unmap its own pages, so kpv parks it for the next mapping.
  */
 #define pr_fmt(fmt) "keel: " fmt
 
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+
+#include <keel/memory.h>
 
 #include "keel_priv.h"
 
@@ -20,6 +24,7 @@ struct keel_gntmap {
 	u64 pgoff;			/* the mmap() offset, in pages */
 	u32 count;
 	bool readonly;
+	bool device_page;		/* m[0] is a device control page (kpv_map_shared) */
 	bool in_vma;			/* a VMA maps it: that VMA's close() unmaps it */
 	struct kpv_mapping m[];
 };
@@ -33,6 +38,11 @@ void keel_gntmaps_init(struct keel_gntmaps *g, struct kpv *k)
 
 static void gntmap_free(struct kpv *k, struct keel_gntmap *map, u32 mapped)
 {
+	if (map->device_page) {
+		kpv_unmap_shared(k, map->m[0].va, map->m[0].gfn);
+		kfree(map);
+		return;
+	}
 	for (u32 i = 0; i < mapped; i++)
 		kpv_unmap_grant(k, &map->m[i]);
 	kfree(map);
@@ -47,6 +57,24 @@ void keel_gntmaps_release(struct keel_gntmaps *g)
 		list_del(&map->node);
 		gntmap_free(g->kpv, map, map->count);
 	}
+}
+
+/* Give @map the next mmap() offset and tell user space (@uoffset); frees it on failure. */
+static long gntmap_publish(struct keel_gntmaps *g, struct keel_gntmap *map, u64 __user *uoffset)
+{
+	mutex_lock(&g->lock);
+	map->pgoff = g->next_pgoff;
+	g->next_pgoff += map->count;
+	list_add_tail(&map->node, &g->maps);
+	mutex_unlock(&g->lock);
+	if (put_user(map->pgoff << PAGE_SHIFT, uoffset)) {
+		mutex_lock(&g->lock);
+		list_del(&map->node);
+		mutex_unlock(&g->lock);
+		gntmap_free(g->kpv, map, map->count);
+		return -EFAULT;
+	}
+	return 0;
 }
 
 long keel_gntmaps_ioctl(struct keel_gntmaps *g, void __user *arg)
@@ -87,19 +115,32 @@ long keel_gntmaps_ioctl(struct keel_gntmaps *g, void __user *arg)
 		gntmap_free(g->kpv, map, i);
 		return rc;
 	}
-	mutex_lock(&g->lock);
-	map->pgoff = g->next_pgoff;
-	g->next_pgoff += req.count;
-	list_add_tail(&map->node, &g->maps);
-	mutex_unlock(&g->lock);
-	if (put_user(map->pgoff << PAGE_SHIFT, &((struct keel_privcmd_map_grants __user *)arg)->offset)) {
-		mutex_lock(&g->lock);
-		list_del(&map->node);
-		mutex_unlock(&g->lock);
-		gntmap_free(g->kpv, map, map->count);
+	return gntmap_publish(g, map, &((struct keel_privcmd_map_grants __user *)arg)->offset);
+}
+
+long keel_gntmaps_device_ioctl(struct keel_gntmaps *g, void __user *arg)
+{
+	struct keel_privcmd_map_device_page req;
+	struct keel_gntmap *map;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
+	if (req.pad0)
+		return -EINVAL;
+	map = kzalloc(struct_size(map, m, 1), GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+	map->owner = g;
+	map->count = 1;
+	map->device_page = true;
+	/* Keel refuses a device this domain is not an end of (EPERM) or that is gone (ENOENT). */
+	map->m[0].va = kpv_map_shared(g->kpv, KEEL_MAPSPACE_DEVICE_PAGE, req.device_id,
+				      &map->m[0].gfn);
+	if (!map->m[0].va) {
+		kfree(map);
+		return -ENOENT;
 	}
-	return 0;
+	return gntmap_publish(g, map, &((struct keel_privcmd_map_device_page __user *)arg)->offset);
 }
 
 static void gntmap_vma_close(struct vm_area_struct *vma)

@@ -50,6 +50,8 @@ void keel_gntmaps_init(struct keel_gntmaps *g, struct kpv *k);
 /* Unmap what is left (the process closed the file). */
 void keel_gntmaps_release(struct keel_gntmaps *g);
 long keel_gntmaps_ioctl(struct keel_gntmaps *g, void __user *arg);
+/* MAP_DEVICE_PAGE (1.1): a device's control page, in the same mmap() offset space. */
+long keel_gntmaps_device_ioctl(struct keel_gntmaps *g, void __user *arg);
 int keel_gntmaps_mmap(struct keel_gntmaps *g, struct vm_area_struct *vma);
 
 extern const struct file_operations keel_privcmd_fops;

@@ -39,6 +39,9 @@ static bool call_is_for_user_space(u32 nr)
 	case KEEL_HC_FEATURES:
 	case KEEL_HC_CONSOLE_READ_DOMAIN:
 	case KEEL_HC_CONSOLE_WRITE_DOMAIN:
+	/* 1.1, for backend processes: they only read this domain's state. */
+	case KEEL_HC_DEVICE_TABLE_READ:
+	case KEEL_HC_EVTCHN_STATUS:
 		return true;
 	default:
 		return false;
@@ -158,6 +161,8 @@ static long privcmd_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return privcmd_hypercall((void __user *)arg);
 	case KEEL_PRIVCMD_IOCTL_MAP_GRANTS:
 		return keel_gntmaps_ioctl(&pf->gntmaps, (void __user *)arg);
+	case KEEL_PRIVCMD_IOCTL_MAP_DEVICE_PAGE:
+		return keel_gntmaps_device_ioctl(&pf->gntmaps, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

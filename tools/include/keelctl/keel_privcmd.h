@@ -17,7 +17,7 @@
 
 /* The API version; added fields and calls bump the minor. */
 #define KEEL_PRIVCMD_VERSION_MAJOR	1
-#define KEEL_PRIVCMD_VERSION_MINOR	0
+#define KEEL_PRIVCMD_VERSION_MINOR	1	/* 1.1: MAP_DEVICE_PAGE, DEVICE_TABLE_READ, EVTCHN_STATUS */
 #define KEEL_PRIVCMD_VERSION		((KEEL_PRIVCMD_VERSION_MAJOR << 16) | KEEL_PRIVCMD_VERSION_MINOR)
 
 /* Buffers per call, at most: a full DOMAIN_LOAD batch (170 pages) and its array. */
@@ -78,6 +78,22 @@ struct keel_privcmd_map_grants {
 
 /* _IOWR('K', 0x20, struct keel_privcmd_map_grants) */
 #define KEEL_PRIVCMD_IOCTL_MAP_GRANTS	0xc0204b20u
+
+/* --- Device control pages on /dev/keel/privcmd (1.1) ------------------------- */
+
+/*
+ * A backend process maps the control page of a device its domain serves:
+ * the driver maps the Keel-owned page (KEEL_MAPSPACE_DEVICE_PAGE) into its
+ * map window and hands out an mmap() offset for one page, as MAP_GRANTS.
+ */
+struct keel_privcmd_map_device_page {
+	uint32_t device_id;		/* IN */
+	uint32_t pad0;			/* MBZ */
+	uint64_t offset;		/* OUT: the mmap() offset of the page */
+};
+
+/* _IOWR('K', 0x21, struct keel_privcmd_map_device_page) */
+#define KEEL_PRIVCMD_IOCTL_MAP_DEVICE_PAGE	0xc0104b21u
 
 /* --- /dev/keel/evtchn -------------------------------------------------------- */
 
