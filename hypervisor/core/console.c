@@ -50,6 +50,7 @@ struct console_domain {
 	uint64_t full_at;			/* the bucket is full from this time on */
 	uint64_t suppressed;			/* output bytes held back, not yet reported */
 	uint64_t line_since;			/* arrival of the partial line's first byte */
+	bool part_out;				/* part of the current line already written */
 	size_t line_len;			/* serial characters in line[] */
 	size_t line_raw;			/* output bytes they stand for */
 	size_t in_head;				/* input queue: index of the oldest byte */
@@ -113,12 +114,7 @@ static size_t escape(uint8_t b, char out[4])
 /* Write one line of @c's to the serial console, whole. */
 static void serial_line(const struct console_domain *c, const char *text, size_t len)
 {
-	char buf[PREFIX_MAX + CONSOLE_LINE_MAX + 1];
-
-	memcpy(buf, c->prefix, c->prefix_len);
-	memcpy(buf + c->prefix_len, text, len);
-	buf[c->prefix_len + len] = '\n';
-	log_console_write(buf, c->prefix_len + len + 1);
+	(void)log_console_part(c, c->prefix, c->prefix_len, text, len, true);
 }
 
 /* Characters the bucket holds at @now. Called with @c->lock held. */
@@ -146,6 +142,7 @@ static void report_suppressed(struct console_domain *c)
 			  (unsigned long long)c->suppressed);
 
 	serial_line(c, text, MIN(n, sizeof(text) - 1));
+	c->part_out = false;
 	c->suppressed = 0;
 }
 
@@ -165,7 +162,17 @@ static void line_flush(struct console_domain *c, uint64_t now, bool ended)
 		report_suppressed(c);
 	}
 	if (!c->suppressed && bucket_take(c, now, c->prefix_len + c->line_len + 1)) {
-		serial_line(c, c->line, c->line_len);
+		/*
+		 * A part written earlier (a slow line, flushed when stale) is
+		 * continued without a new prefix; a bare newline after a part
+		 * that other output already ended adds no empty line.
+		 */
+		if (c->line_len || !c->part_out) {
+			log_console_part(c, c->prefix, c->prefix_len, c->line, c->line_len, ended);
+		} else if (ended) {
+			log_console_end_part(c);
+		}
+		c->part_out = !ended;
 	} else {
 		c->suppressed += c->line_raw;
 	}
@@ -326,6 +333,7 @@ void console_domain_destroy(struct domain *d)
 	if (c->suppressed) {
 		report_suppressed(c);
 	}
+	log_console_end_part(c);	/* its last part must not be continued by a new console at @c */
 	spin_unlock_irqrestore(&c->lock, flags);
 	d->console = NULL;
 	heap_free(c);

@@ -80,12 +80,25 @@ size_t log_stream_read(uint64_t pos, char *buf, size_t size, uint64_t *next_pos,
 	return n;
 }
 
+/* Whose line the console is in the middle of (NULL: at a line start). [log_lock] */
+static const void *open_owner;
+
+/* Before output of anyone but the open line's owner: end that line. [log_lock] */
+static void end_open_line(void)
+{
+	if (open_owner) {
+		arch_console_write("\n", 1);
+		open_owner = NULL;
+	}
+}
+
 static void emit(enum log_level level, const char *line, size_t len)
 {
 	unsigned long flags = spin_lock_irqsave(&log_lock);
 
 	ring_append(line, len);
 	if (level <= console_level) {
+		end_open_line();
 		arch_console_write(line, len);
 	}
 	spin_unlock_irqrestore(&log_lock, flags);
@@ -95,7 +108,37 @@ void log_console_write(const char *buf, size_t len)
 {
 	unsigned long flags = spin_lock_irqsave(&log_lock);
 
+	end_open_line();
 	arch_console_write(buf, len);
+	spin_unlock_irqrestore(&log_lock, flags);
+}
+
+void log_console_part(const void *owner, const char *prefix, size_t prefix_len,
+		      const char *text, size_t len, bool end)
+{
+	unsigned long flags = spin_lock_irqsave(&log_lock);
+
+	if (open_owner != owner) {
+		end_open_line();
+		arch_console_write(prefix, prefix_len);
+	}
+	arch_console_write(text, len);
+	if (end) {
+		arch_console_write("\n", 1);
+		open_owner = NULL;
+	} else {
+		open_owner = owner;
+	}
+	spin_unlock_irqrestore(&log_lock, flags);
+}
+
+void log_console_end_part(const void *owner)
+{
+	unsigned long flags = spin_lock_irqsave(&log_lock);
+
+	if (open_owner == owner) {
+		end_open_line();
+	}
 	spin_unlock_irqrestore(&log_lock, flags);
 }
 

@@ -53,6 +53,19 @@ size_t log_stream_read(uint64_t pos, char *buf, size_t size, uint64_t *next_pos,
  */
 void log_console_write(const char *buf, size_t len);
 
+/*
+ * Part of a line of @owner's on the console: @prefix (e.g. "[d3 linux] ")
+ * and @text, ended with a newline if @end. A line written in parts reads as
+ * one line: a part that continues the open line of the same owner goes out
+ * without the prefix, and any other output first ends the open line. So a
+ * slow writer's line is not cut into prefixed fragments unless someone
+ * else really wrote in between. Any context.
+ */
+void log_console_part(const void *owner, const char *prefix, size_t prefix_len,
+		      const char *text, size_t len, bool end);
+/* End @owner's open line if it still is (a bare newline after a part). */
+void log_console_end_part(const void *owner);
+
 /* Panic path: take the console even if another CPU died holding its lock. */
 void log_force_unlock(void);
 

@@ -439,25 +439,29 @@ static void test_long_lines_are_split(void)
 	bytes[300] = '\n';
 	put(d, SRC_GPA, bytes, 301);
 	CU_ASSERT_EQUAL(console_hc_write(d, SRC_GPA, 301), 301);
+	/*
+	 * The line buffer's worth goes out when it is full, and the rest
+	 * continues the same console line: one line of 300 characters.
+	 */
 	memset(line, 'y', CONSOLE_LINE_MAX);
 	line[CONSOLE_LINE_MAX] = '\0';
-	n = (size_t)snprintf(text, sizeof(text), "%s%s\n", p, line);
-	snprintf(text + n, sizeof(text) - n, "%s%.*s\n", p, 300 - CONSOLE_LINE_MAX, line);
+	n = (size_t)snprintf(text, sizeof(text), "%s%s", p, line);
+	snprintf(text + n, sizeof(text) - n, "%.*s\n", 300 - CONSOLE_LINE_MAX, line);
 	CU_ASSERT_STRING_EQUAL(fake_console(), text);
 
-	/* An escape that does not fit whole starts the next line. */
+	/* An escape that does not fit whole goes into the next part, on the same line. */
 	fake_console_clear();
 	memset(bytes, 'z', CONSOLE_LINE_MAX - 1);
 	bytes[CONSOLE_LINE_MAX - 1] = 0x02;
 	bytes[CONSOLE_LINE_MAX] = '\n';
 	put(d, SRC_GPA, bytes, CONSOLE_LINE_MAX + 1);
 	CU_ASSERT_EQUAL(console_hc_write(d, SRC_GPA, CONSOLE_LINE_MAX + 1), CONSOLE_LINE_MAX + 1);
-	n = (size_t)snprintf(text, sizeof(text), "%s%.*s\n", p, CONSOLE_LINE_MAX - 1,
+	n = (size_t)snprintf(text, sizeof(text), "%s%.*s", p, CONSOLE_LINE_MAX - 1,
 			     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
 			     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
 			     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
 			     "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
-	snprintf(text + n, sizeof(text) - n, "%s\\x02\n", p);
+	snprintf(text + n, sizeof(text) - n, "\\x02\n");
 	CU_ASSERT_STRING_EQUAL(fake_console(), text);
 	finish(d);
 	UNIT_CHECK_ALL_RETURNED();
@@ -475,14 +479,45 @@ static void test_partial_line_flushed_after_a_delay(void)
 	CU_ASSERT_EQUAL(fake_console_len(), 0);
 	fake.time_ns += CONSOLE_FLUSH_NS / 2;
 	console_poll_input();
-	snprintf(text, sizeof(text), "%sLoading...\n", prefix(d));
+	snprintf(text, sizeof(text), "%sLoading...", prefix(d));
 	CU_ASSERT_STRING_EQUAL(fake_console(), text);
 
-	/* The rest of the line comes as a line of its own; nothing is repeated. */
+	/* The rest continues the same console line; nothing is repeated. */
 	CU_ASSERT_EQUAL(write_str(d, " done\n"), 6);
-	snprintf(text, sizeof(text), "%sLoading...\n%s done\n", prefix(d), prefix(d));
+	snprintf(text, sizeof(text), "%sLoading... done\n", prefix(d));
 	CU_ASSERT_STRING_EQUAL(fake_console(), text);
 	finish(d);
+	UNIT_CHECK_ALL_RETURNED();
+}
+
+static void test_partial_line_interrupted(void)
+{
+	struct domain *a = make("slow-a", 0), *b = make("fast-b", 0);
+	char pa[64], pb[64];
+
+	snprintf(pa, sizeof(pa), "%s", prefix(a));
+	snprintf(pb, sizeof(pb), "%s", prefix(b));
+	fake.time_ns = 1000 * MS;
+	CU_ASSERT_EQUAL(write_str(a, "Loading..."), 10);
+	fake.time_ns += CONSOLE_FLUSH_NS;
+	console_poll_input();
+	/* Another domain's line ends the open one; a's rest gets its prefix again. */
+	CU_ASSERT_EQUAL(write_str(b, "hello\n"), 6);
+	CU_ASSERT_EQUAL(write_str(a, " done\n"), 6);
+	snprintf(text, sizeof(text), "%sLoading...\n%shello\n%s done\n", pa, pb, pa);
+	CU_ASSERT_STRING_EQUAL(fake_console(), text);
+
+	/* A bare newline after a part that other output already ended adds nothing. */
+	fake_console_clear();
+	CU_ASSERT_EQUAL(write_str(a, "step"), 4);
+	fake.time_ns += CONSOLE_FLUSH_NS;
+	console_poll_input();
+	CU_ASSERT_EQUAL(write_str(b, "x\n"), 2);
+	CU_ASSERT_EQUAL(write_str(a, "\n"), 1);
+	snprintf(text, sizeof(text), "%sstep\n%sx\n", pa, pb);
+	CU_ASSERT_STRING_EQUAL(fake_console(), text);
+	finish(b);
+	finish(a);
 	UNIT_CHECK_ALL_RETURNED();
 }
 
@@ -763,6 +798,7 @@ static CU_TestInfo console_tests[] = {
 	{ "non-printable bytes are escaped", test_non_printable_bytes_are_escaped },
 	{ "long lines are split", test_long_lines_are_split },
 	{ "a partial line is flushed after a delay", test_partial_line_flushed_after_a_delay },
+	{ "other output ends an open partial line", test_partial_line_interrupted },
 	{ "a partial line is flushed on destroy", test_partial_line_flushed_on_destroy },
 	{ "Keel's output for a domain", test_keel_output_for_a_domain },
 	{ "the rate limit suppresses and reports", test_rate_limit_suppresses_and_reports },
