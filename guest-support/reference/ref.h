@@ -50,6 +50,8 @@ bool ref_wait(bool (*done)(void *ctx), void *ctx, uint64_t timeout_ns);
 void ref_clock_reset(void);
 /* Work items and timers that exist (created, not destroyed), for the leak check. */
 uint32_t ref_sched_objects(void);
+/* How many times ref_wait() has gone idle (a spinning loop shows as many). */
+uint64_t ref_idle_count(void);
 
 /* --- The main program's parts ------------------------------------------- */
 
@@ -69,6 +71,8 @@ void ref_bench_block_run(struct kpv *k, const char *role, const char *name);
 void ref_bench_net_run(struct kpv *k, const char *role, const char *name);
 /* role_serve.c: role=serve, every device this domain backs, until Keel stops it. */
 void ref_serve_run(struct kpv *k) __attribute__((noreturn));
+/* role_ping.c: role=ping, ARP and ICMP echo for ip= on its PV net device, until destroyed. */
+void ref_ping_run(struct kpv *k) __attribute__((noreturn));
 
 /* --- Interrupt flag ------------------------------------------------------- */
 

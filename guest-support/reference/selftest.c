@@ -182,7 +182,7 @@ static void check_sched(void)
 {
 	static struct sched_test s;
 	static const unsigned int delay_ms[TIMERS] = { 30, 10, 40, 20 };
-	uint64_t waited, blocked;
+	uint64_t waited, blocked, idles;
 	bool ok;
 
 	memset(&s, 0, sizeof(s));
@@ -202,6 +202,7 @@ static void check_sched(void)
 	}
 	waited = kpv_shim_now_ns();
 	blocked = blocked_ns();
+	idles = ref_idle_count();
 	for (unsigned int i = 0; i < TIMERS; i++) {
 		arm(&s.ticks[i], delay_ms[i] * KT_NS_PER_MS);
 	}
@@ -211,6 +212,7 @@ static void check_sched(void)
 	ref_wait(never, NULL, 30 * KT_NS_PER_MS);	/* past the cancelled one's deadline */
 	waited = kpv_shim_now_ns() - waited;
 	blocked = blocked_ns() - blocked;
+	idles = ref_idle_count() - idles;
 	kt_check(ok, "timers fired", "%u of %u in 5 s", s.nr_fired, TIMERS - 1);
 	kt_check_eq("work runs", s.work_runs, 2);
 	kt_check(s.order[0] == 1 && s.order[1] == 3 && s.order[2] == 0, "timer order",
@@ -224,10 +226,16 @@ static void check_sched(void)
 		kpv_shim_timer_destroy(t->timer);
 	}
 	kpv_shim_work_destroy(s.work);
-	/* The loop slept through most of the wait instead of spinning. */
-	kt_check(blocked >= waited / 2, "loop blocks", "blocked %lu of %lu us", blocked / 1000,
-		 waited / 1000);
-	kt_note("timers: waited %lu us, blocked %lu us", waited / 1000, blocked / 1000);
+	/*
+	 * The loop slept until each deadline instead of spinning: it went idle
+	 * about once per timer (a spinning loop goes idle thousands of times in
+	 * these 55 ms), and Keel saw the vCPU blocked. Counted, not timed: a
+	 * loaded host stretches the wall time spent running, not the count.
+	 */
+	kt_check(idles <= 64 && blocked > 0, "loop blocks", "idle %lu times, blocked %lu of %lu us",
+		 idles, blocked / 1000, waited / 1000);
+	kt_note("timers: waited %lu us, blocked %lu us, idle %lu times", waited / 1000,
+		blocked / 1000, idles);
 }
 
 void ref_selftest(const char *name)

@@ -247,6 +247,13 @@ uint32_t ref_sched_objects(void)
  * upcall in between is not lost: it sets upcall_pending, which makes
  * KEEL_HC_SCHED_BLOCK return at once, and is taken when they are back on.
  */
+static uint64_t idle_count;
+
+uint64_t ref_idle_count(void)
+{
+	return idle_count;
+}
+
 static void idle(uint64_t until)
 {
 	static uint64_t timer_set;	/* the deadline last given to Keel */
@@ -267,6 +274,7 @@ static void idle(uint64_t until)
 		}
 		keel_hypercall0(KEEL_HC_SCHED_BLOCK);
 	}
+	idle_count++;
 	ref_irq_restore(irq);
 }
 
