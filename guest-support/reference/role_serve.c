@@ -13,7 +13,10 @@
  *            frontend has come and gone the next device gets the disk. With
  *            one device the same guest gets it back after a reboot; with two
  *            a second guest sees what the first one wrote.
- *   net      every net device on one learning switch.
+ *   net      every net device on one learning switch, checksum offload
+ *            offered both ways (a frontend that declines it gets its
+ *            checksums completed); each port's counters are printed when
+ *            the domain powers off.
  * crash_after_mib=N crashes this domain on purpose once N MiB have been
  * written to the disk (the frontend must see its backend go away mid-I/O).
  * idle_exit_s=N (default 20, 0 never) powers it off once frontends have come
@@ -291,6 +294,7 @@ static void con_input(void)
 static struct kpv_net_switch *sw;
 
 struct serve_port {
+	const struct kpv_device_info *info;
 	struct kpv_netback *nb;
 	uint32_t port;
 	bool connected;
@@ -323,8 +327,16 @@ static const struct kpv_netback_ops port_ops = {
 
 static void net_open(struct kpv *k, const struct kpv_device_info *info)
 {
-	/* No offloads: the switch hands frames between frontends as they are. */
-	const struct kpv_netback_config cfg = { .link_state = true, .max_queues = 1 };
+	/*
+	 * Checksum offload both ways: a CSUM_PARTIAL frame crosses the switch
+	 * as it is, to be passed on to a frontend that accepted F_CSUM_RX and
+	 * completed by its netback for one that did not.
+	 */
+	const struct kpv_netback_config cfg = {
+		.features = KEEL_IO_NET_F_CSUM_TX | KEEL_IO_NET_F_CSUM_RX,
+		.link_state = true,
+		.max_queues = 1,
+	};
 	struct serve_port *p = &ports[nr_ports];
 	int rc;
 
@@ -332,6 +344,7 @@ static void net_open(struct kpv *k, const struct kpv_device_info *info)
 		kt_printf("serve: no switch\n");
 		return;
 	}
+	p->info = info;
 	rc = kpv_netback_open(k, info, &cfg, &port_ops, p, &p->nb);
 	if (rc == 0) {
 		rc = kpv_net_switch_attach(sw, kpv_netback_port, p->nb, &p->port);
@@ -339,6 +352,21 @@ static void net_open(struct kpv *k, const struct kpv_device_info *info)
 	kt_printf("serve: net %s of d%u: %s (%d)\n", info->label, info->peer_domid,
 		  rc == 0 ? "on the switch" : "not served", rc);
 	nr_ports += rc == 0;
+}
+
+/* Each port's counters, for the tests: what crossed, what was dropped, what we summed. */
+static void net_report(void)
+{
+	for (unsigned int i = 0; i < nr_ports; i++) {
+		const struct kpv_device_info *info = ports[i].info;
+		struct kpv_netback_stats st;
+
+		kpv_netback_stats(ports[i].nb, &st);
+		kt_printf("serve: net %s of d%u: tx %lu rx %lu dropped %lu/%lu csum-completed %lu "
+			  "malformed %lu\n", info->label, info->peer_domid, st.tx_packets,
+			  st.rx_packets, st.tx_dropped, st.rx_dropped, st.rx_csum_completed,
+			  st.rx_malformed);
+	}
 }
 
 /* --- the role ---------------------------------------------------------------------------- */
@@ -390,6 +418,7 @@ static void idle_check(uint64_t idle_ns)
 	if (alone_since == 0) {
 		alone_since = now;
 	} else if (now - alone_since >= idle_ns) {
+		net_report();
 		kt_printf("serve: no frontend for %lu s: powering off\n", idle_ns / KT_NS_PER_S);
 		kt_shutdown(KEEL_SHUTDOWN_POWEROFF);
 	}

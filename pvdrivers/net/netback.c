@@ -244,6 +244,7 @@ int kpv_netback_receive(struct kpv_netback *nb, struct kpv_net_pkt *pkt)
 
 	/* Offloads the frontend could not parse would be its protocol error: not sent. */
 	if (!net_meta_ok(&pkt->meta, pkt->len, ~0ull, NET_RX)) {
+		nb_count(nb, &nb->stats.rx_malformed);
 		return -KEEL_EINVAL;
 	}
 	flags = kpv_shim_lock(nb->lock);

@@ -360,6 +360,9 @@ static enum rx_result rx_one(struct kpv_netback *nb, struct kpv_net_pkt *pkt, ui
 	}
 	rx_respond(nb, q, rc == KPV_NET_OK ? pkt : NULL, reqs, need, flags);
 	nb_count(nb, rc == KPV_NET_OK ? &nb->stats.rx_packets : &nb->stats.rx_dropped);
+	if (rc == KPV_NET_OK && ck != ~0u) {
+		nb_count(nb, &nb->stats.rx_csum_completed);
+	}
 	if (kpv_ring_be_push(q->rx)) {
 		kpv_dev_notify(nb->dev, 2 * index + 1);
 	}

@@ -5,8 +5,10 @@
 # (role=serve). reboot: the module binds by modalias, hvc0 carries output and
 # a typed command, a PV disk is partitioned, formatted ext4, written and
 # synced, the guest (2 vCPUs) reboots and Keel restarts it, the data is
-# verified, and the module unloaded and reloaded with the disk live. net: two guests ping each other and
-# move 64 MiB with checksums through the switch. lost: the backend crashes
+# verified, and the module unloaded and reloaded with the disk live. net: three guests ping each other
+# and move 64 MiB with checksums through the switch, which offers checksum
+# offload: two accept it (used both ways), one declines it (keel.net_csum=0)
+# and gets its checksums completed by the backend. lost: the backend crashes
 # mid-write; the guest gets I/O errors, never a hang.
 #
 # Included by tests/integration/CMakeLists.txt after linux.cmake (LINUX_DIR,
@@ -72,21 +74,35 @@ keel_qemu_test(linux-module-reboot 600 --smp 2 ${LMOD_BOOT}
     --expect-line "\\[d[0-9]+ linux\\] keeltest: linux-reload: SUCCESS devices back: kvda"
     --expect-line "domain [0-9]+ 'linux' powered off")
 
-# Two guests over PV net through the switch: ping, 64 MiB with checksums.
-keel_qemu_test(linux-module-net 600 --smp 2 ${LMOD_BOOT} --module ${LMOD_DIR}/net/config.dtb
+# Three guests over PV net through the switch (checksum offload offered):
+# ping, 64 MiB with checksums from right to left (both accept the offload:
+# CHECKSUM_PARTIAL sent and received, counted in sysfs) and from right to
+# plain (declines it: the backend completes the checksums, counted in its
+# report at power-off).
+keel_qemu_test(linux-module-net 900 --smp 2 ${LMOD_BOOT} --module ${LMOD_DIR}/net/config.dtb
     --reject-line "KEEL PANIC"
     --reject-line "Kernel panic"
     --reject-line "BUG:|Oops|WARNING: CPU|Call Trace"
     --reject-line "keel-linux: still running"
     --reject-line "domain [0-9]+ '[^']+' crashed"
+    --reject-line "serve: net .* malformed [1-9]"
     --expect-line "\\[d[0-9]+ left\\] keeltest: linux-load: SUCCESS"
     --expect-line "\\[d[0-9]+ right\\] keeltest: linux-load: SUCCESS"
+    --expect-line "\\[d[0-9]+ plain\\] keeltest: linux-load: SUCCESS"
     --expect-line "\\[d[0-9]+ left\\] keeltest: linux-net-up: SUCCESS"
     --expect-line "\\[d[0-9]+ right\\] keeltest: linux-net-up: SUCCESS"
-    --expect-line "\\[d[0-9]+ right\\] keeltest: linux-net-send: SUCCESS 64 MiB"
+    --expect-line "\\[d[0-9]+ plain\\] keeltest: linux-net-up: SUCCESS"
+    --expect-line "\\[d[0-9]+ right\\] keeltest: linux-net-send: SUCCESS 64 MiB sent to 10.0.0.1"
     --expect-line "\\[d[0-9]+ left\\] keeltest: linux-net-recv: SUCCESS 64 MiB"
+    --expect-line "\\[d[0-9]+ left\\] keeltest: linux-net-offload: SUCCESS on"
+    --expect-line "\\[d[0-9]+ right\\] keeltest: linux-net-send: SUCCESS 64 MiB sent to 10.0.0.3"
+    --expect-line "\\[d[0-9]+ plain\\] keeltest: linux-net-recv: SUCCESS 64 MiB"
+    --expect-line "\\[d[0-9]+ plain\\] keeltest: linux-net-offload: SUCCESS off"
+    --expect-line "\\[d[0-9]+ right\\] keeltest: linux-net-offload: SUCCESS on"
     --expect-line "domain [0-9]+ 'left' powered off"
-    --expect-line "domain [0-9]+ 'right' powered off")
+    --expect-line "domain [0-9]+ 'right' powered off"
+    --expect-line "domain [0-9]+ 'plain' powered off"
+    --expect-line "serve: net eth0 of d[0-9]+: tx [0-9]+ rx [0-9]+ dropped [0-9]+/[0-9]+ csum-completed [1-9][0-9]* malformed 0")
 
 # The backend crashes mid-write: I/O errors, no hang.
 keel_qemu_test(linux-module-lost 400 --smp 2 ${LMOD_BOOT} --module ${LMOD_DIR}/lost/config.dtb

@@ -3,7 +3,11 @@
  * tools/backends/net.c - the net class: pvdrivers' netback per device, its
  * frames exchanged with a TAP interface vif<domid>.<index> on the bridge the
  * state directory names (net-<index>: bridge=, mac=). The bridge does the
- * switching; no offloads are offered, so frames pass unchanged both ways.
+ * switching. Checksum offload is offered both ways when the TAP carries it
+ * (os.h): a frontend's CHECKSUM_PARTIAL frame goes into the host's stack
+ * as one, which sums it only if it leaves the host, and the host's
+ * partial or verified frames reach a frontend that accepted F_CSUM_RX as
+ * such (pvdrivers completes them for one that did not).
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,6 +28,7 @@ struct vif {
 	struct kb_dev *dev;
 	struct kpv_netback *nb;
 	int tap;
+	bool csum;			/* the TAP carries checksum offload */
 	char ifname[16];
 	char bridge[64];
 	uint64_t tap_dropped;
@@ -35,14 +40,13 @@ static uint8_t frame[FRAME_MAX];
 static enum kpv_net_status deliver(void *os, struct kpv_net_pkt *pkt)
 {
 	struct vif *v = os;
-	ssize_t n;
 
 	if (pkt->len > FRAME_MAX || v->tap < 0) {
 		return KPV_NET_DROPPED;
 	}
 	kpv_net_pkt_read(pkt, 0, frame, pkt->len);
-	n = write(v->tap, frame, pkt->len);
-	return n == (ssize_t)pkt->len ? KPV_NET_OK : KPV_NET_DROPPED;
+	return kb_os_tap_write(v->tap, v->csum, frame, pkt->len, &pkt->meta) == 0 ? KPV_NET_OK
+										     : KPV_NET_DROPPED;
 }
 
 /* Frames from the bridge: to the guest, or dropped (no frontend, queue full) as a wire would. */
@@ -52,18 +56,20 @@ static void tap_readable(void *ctx, int fd, short revents)
 
 	(void)revents;
 	for (int i = 0; i < READS_PER_RUN; i++) {
-		ssize_t n = read(fd, frame, sizeof(frame));
+		struct kpv_net_meta meta;
+		ssize_t n = kb_os_tap_read(fd, v->csum, frame, sizeof(frame), &meta);
 		struct kpv_net_pkt *pkt;
 
-		if (n <= 0) {
+		if (n < 0) {
 			return;
 		}
-		pkt = kpv_net_pkt_alloc((uint32_t)n);
+		pkt = n > 0 ? kpv_net_pkt_alloc((uint32_t)n) : NULL;
 		if (!pkt) {
 			v->tap_dropped++;
 			continue;
 		}
 		kpv_net_pkt_write(pkt, 0, frame, (uint32_t)n);
+		pkt->meta = meta;
 		if (kpv_netback_receive(v->nb, pkt) != 0) {
 			v->tap_dropped++;
 		}
@@ -130,7 +136,7 @@ int kb_net_open(struct kpv *k, struct kb_dev *dev)
 		cfg.has_mac = parse_mac(mac, cfg.mac);
 	}
 	snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", dev->info.peer_domid, dev->info.index);
-	v->tap = kb_os_tap_open(v->ifname, v->bridge, why, sizeof(why));
+	v->tap = kb_os_tap_open(v->ifname, v->bridge, &v->csum, why, sizeof(why));
 	if (v->tap < 0) {
 		/* Tried again every second: say it once per reason. */
 		static char last[160];
@@ -141,6 +147,9 @@ int kb_net_open(struct kpv *k, struct kb_dev *dev)
 		}
 		free(v);
 		return -KEEL_EINVAL;
+	}
+	if (v->csum) {
+		cfg.features = KEEL_IO_NET_F_CSUM_TX | KEEL_IO_NET_F_CSUM_RX;
 	}
 	rc = kb_loop_watch(v->tap, POLLIN, tap_readable, v) == 0 ? 0 : -KEEL_ENOSPC;
 	if (rc == 0) {

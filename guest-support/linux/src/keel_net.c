@@ -13,13 +13,16 @@
  * MTU are known; carrier follows the connection and the backend's link
  * state. Checksum offload is used only when negotiated (F_CSUM_TX: we send
  * CHECKSUM_PARTIAL; F_CSUM_RX: the backend's PARTIAL/DATA_VALID are passed
- * on). Registration, carrier and feature changes need RTNL, so callbacks
- * only record the state and a work item applies it.
+ * on), and asked for only with net_csum=1 (the default). What was
+ * negotiated and how often each offload was used is in sysfs,
+ * /sys/class/net/kethN/keel/. Registration, carrier and feature changes
+ * need RTNL, so callbacks only record the state and a work item applies it.
  */
 #define pr_fmt(fmt) "keel: " fmt
 
 #include <linux/etherdevice.h>
 #include <linux/idr.h>
+#include <linux/moduleparam.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
@@ -34,6 +37,11 @@
 #define KEEL_NET_MTU		1500
 /* Received packets waiting for NAPI at most; more are dropped (and counted). */
 #define KEEL_NET_RX_BACKLOG	1024
+
+/* Read at each device's open: a backend's checksum offload is accepted only with it. */
+static bool net_csum = true;
+module_param(net_csum, bool, 0444);
+MODULE_PARM_DESC(net_csum, "Accept the backend's checksum offload (default 1; 0 sums every packet in the guest)");
 
 struct keel_net {
 	struct keel_frontend fe;
@@ -54,6 +62,8 @@ struct keel_net {
 
 	atomic64_t tx_packets, tx_bytes, tx_dropped, tx_errors;
 	atomic64_t rx_packets, rx_bytes, rx_dropped;
+	/* Offloads used, per packet (sysfs keel/): sent PARTIAL, received PARTIAL or DATA_VALID. */
+	atomic64_t tx_csum_partial, rx_csum_partial, rx_csum_valid;
 
 	struct completion released;
 };
@@ -110,6 +120,7 @@ static int keel_net_tx_prepare(struct keel_net *n, struct sk_buff *skb, struct k
 			tx->meta.flags = KEEL_IO_NET_PF_CSUM_PARTIAL;
 			tx->meta.csum_start = skb_checksum_start_offset(skb);
 			tx->meta.csum_offset = skb->csum_offset;
+			atomic64_inc(&n->tx_csum_partial);
 		} else if (skb_checksum_help(skb)) {
 			return -EINVAL;	/* offload not (or no longer) negotiated: sum it here */
 		}
@@ -183,11 +194,14 @@ static bool net_rx(void *os, const struct kpv_net_rx *pkt)
 	/* pvdrivers passes only what was negotiated (F_CSUM_RX) and has checked the offsets. */
 	if (pkt->meta.flags & KEEL_IO_NET_PF_DATA_VALID) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
-	} else if ((pkt->meta.flags & KEEL_IO_NET_PF_CSUM_PARTIAL) &&
-		   !skb_partial_csum_set(skb, pkt->meta.csum_start, pkt->meta.csum_offset)) {
-		atomic64_inc(&n->rx_dropped);
-		kfree_skb(skb);
-		return false;
+		atomic64_inc(&n->rx_csum_valid);
+	} else if (pkt->meta.flags & KEEL_IO_NET_PF_CSUM_PARTIAL) {
+		if (!skb_partial_csum_set(skb, pkt->meta.csum_start, pkt->meta.csum_offset)) {
+			atomic64_inc(&n->rx_dropped);
+			kfree_skb(skb);
+			return false;
+		}
+		atomic64_inc(&n->rx_csum_partial);
 	}
 	skb->protocol = eth_type_trans(skb, n->dev);
 	skb_queue_tail(&n->rx_queue, skb);
@@ -257,6 +271,41 @@ static netdev_features_t keel_net_fix_features(struct net_device *dev, netdev_fe
 		f &= ~NETIF_F_HW_CSUM;
 	return f;
 }
+
+/* --- sysfs: /sys/class/net/kethN/keel/ --------------------------------------------- */
+
+/* The KEEL_IO_NET_F_* of the current connection (0 while not connected). */
+static ssize_t features_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%#llx\n", keel_net_negotiated(netdev_priv(to_net_dev(d))));
+}
+static DEVICE_ATTR_RO(features);
+
+#define KEEL_NET_COUNTER(name)									\
+static ssize_t name##_show(struct device *d, struct device_attribute *attr, char *buf)		\
+{												\
+	struct keel_net *n = netdev_priv(to_net_dev(d));					\
+												\
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(&n->name));			\
+}												\
+static DEVICE_ATTR_RO(name)
+
+KEEL_NET_COUNTER(tx_csum_partial);
+KEEL_NET_COUNTER(rx_csum_partial);
+KEEL_NET_COUNTER(rx_csum_valid);
+
+static struct attribute *keel_net_attrs[] = {
+	&dev_attr_features.attr,
+	&dev_attr_tx_csum_partial.attr,
+	&dev_attr_rx_csum_partial.attr,
+	&dev_attr_rx_csum_valid.attr,
+	NULL,
+};
+
+static const struct attribute_group keel_net_group = {
+	.name = "keel",
+	.attrs = keel_net_attrs,
+};
 
 static const struct net_device_ops keel_net_ops = {
 	.ndo_open = keel_net_open_dev,
@@ -400,7 +449,7 @@ static void keel_net_remove(struct keel_frontend *fe)
 int keel_net_open(struct kpv *k, const struct kpv_device_info *info, struct keel_frontend **out)
 {
 	struct kpv_netfront_config cfg = {
-		.features = KEEL_IO_NET_F_CSUM_TX | KEEL_IO_NET_F_CSUM_RX,
+		.features = net_csum ? KEEL_IO_NET_F_CSUM_TX | KEEL_IO_NET_F_CSUM_RX : 0,
 		.queues = 1,
 	};
 	struct net_device *dev;
@@ -427,6 +476,7 @@ int keel_net_open(struct kpv *k, const struct kpv_device_info *info, struct keel
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->hw_features = NETIF_F_SG | NETIF_F_HW_CSUM;
 	dev->features = dev->hw_features | NETIF_F_RXCSUM;
+	dev->sysfs_groups[0] = &keel_net_group;	/* the device-specific slot */
 	SET_NETDEV_DEV(dev, keel_parent());
 	netif_napi_add(dev, &n->napi, keel_net_poll);
 	rc = kpv_netfront_open(k, info, &cfg, &keel_netfront_ops, n, &n->nf);

@@ -10,7 +10,8 @@ for s in "$dir"/*.sh; do
 	if sh -n "$s"; then echo "ok: $s parses"; else echo "FAIL: $s"; fail=1; fi
 done
 s=$dir/keel-test.sh
-for p in load console console-shell block-write block-verify net-up net-send net-recv reload; do
+for p in load console console-shell block-write block-verify net-up net-send net-recv net-offload \
+	 reload; do
 	grep -q "^$p) phase_" "$s" && echo "ok: phase $p" || { echo "FAIL: no phase $p"; fail=1; }
 done
 out=$(sh "$s" 2>&1 || true)

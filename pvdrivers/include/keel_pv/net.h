@@ -201,6 +201,8 @@ struct kpv_netback_stats {
 	uint64_t tx_packets, tx_dropped;	/* from the frontend */
 	uint64_t rx_packets, rx_dropped;	/* to the frontend */
 	uint64_t work_runs, work_deferred;	/* runs, and runs that left work for the next */
+	uint64_t rx_csum_completed;		/* CSUM_PARTIAL packets summed here for a frontend without F_CSUM_RX */
+	uint64_t rx_malformed;			/* refused by kpv_netback_receive(): offloads no frontend may get */
 };
 
 int kpv_netback_open(struct kpv *k, const struct kpv_device_info *info,
@@ -208,10 +210,14 @@ int kpv_netback_open(struct kpv *k, const struct kpv_device_info *info,
 		     void *os, struct kpv_netback **out);
 /*
  * [any] A packet from the outside for the frontend: queued (0, a reference
- * taken) or refused: -KEEL_EBUSY (no frontend connected, or link down),
- * -KEEL_EAGAIN (the queue is full). What cannot be delivered later (too
- * large for the frontend, an offload it did not accept, a software
- * checksum aside) is dropped and counted.
+ * taken) or refused: -KEEL_EINVAL (offload metadata that breaks net.md's
+ * rules, counted in rx_malformed: an unknown flag, GSO without
+ * CSUM_PARTIAL or of an unknown type, a checksum field beyond the packet),
+ * -KEEL_EBUSY (no frontend connected, or link down), -KEEL_EAGAIN (the
+ * queue is full). What cannot be delivered later (too large for the
+ * frontend, a GSO type it did not accept) is dropped and counted; a
+ * CSUM_PARTIAL packet for a frontend without F_CSUM_RX is delivered with
+ * its checksum completed here (rx_csum_completed).
  */
 int kpv_netback_receive(struct kpv_netback *nb, struct kpv_net_pkt *pkt);
 /* [any] The same as a switch port's function (kpv_net_port_fn), @nb as its ctx. */

@@ -35,6 +35,7 @@ static CU_SuiteInfo *const suites[] = {
 	&net_bad_frontend_suite,
 	&net_bad_backend_suite,
 	&net_reconnect_suite,
+	&net_offload_suite,
 	&block_io_suite,
 	&block_bad_frontend_suite,
 	&block_bad_backend_suite,

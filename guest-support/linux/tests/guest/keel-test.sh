@@ -16,9 +16,12 @@
 #   block-lost DISK      a dd whose backend goes away under it (the backend
 #                        crashes on purpose) ends with an I/O error in
 #                        bounded time, and later I/O fails fast too
-#   net-up ADDR PEER     keth0 up with ADDR/24, carrier, ping PEER
+#   net-up ADDR PEER..   keth0 up with ADDR/24, carrier, ping every PEER
 #   net-send PEER        64 MiB to PEER with its SHA-256 (nc, ports 5001/5002)
 #   net-recv             receive them and compare checksums
+#   net-offload on|off   after traffic: checksum offload negotiated and used
+#                        both ways (on), or neither negotiated nor used (off),
+#                        from /sys/class/net/keth0/keel/
 #   reload [KO]          rmmod with every device live, load again, devices back
 set -u
 
@@ -150,15 +153,18 @@ phase_block_lost() {
 }
 
 phase_net_up() {
-	addr=$1 peer=$2
+	addr=$1
+	shift
 	wait_for 20 test -e /sys/class/net/keth0 || { result net-up FAILURE "no keth0"; return 1; }
 	ip addr add "$addr/24" dev keth0 && ip link set keth0 up ||
 		{ result net-up FAILURE "ip failed"; return 1; }
 	wait_for 20 grep -qx 1 /sys/class/net/keth0/carrier || { result net-up FAILURE "no carrier"; return 1; }
 	[ "$(cat /sys/class/net/keth0/mtu)" = 1500 ] || { result net-up FAILURE "MTU is not 1500"; return 1; }
-	wait_for 30 ping -c 1 -W 1 "$peer" || { result net-up FAILURE "$peer does not answer"; return 1; }
-	ping -c 5 -W 2 "$peer" >/dev/null || { result net-up FAILURE "lost pings"; return 1; }
-	result net-up SUCCESS "keth0 $addr, $peer answers"
+	for peer in "$@"; do
+		wait_for 60 ping -c 1 -W 1 "$peer" || { result net-up FAILURE "$peer does not answer"; return 1; }
+		ping -c 5 -W 2 "$peer" >/dev/null || { result net-up FAILURE "lost pings to $peer"; return 1; }
+	done
+	result net-up SUCCESS "keth0 $addr, $* answer(s)"
 }
 
 phase_net_send() {
@@ -168,7 +174,7 @@ phase_net_send() {
 	wait_for 30 nc "$peer" 5001 </tmp/net.sha256 || { result net-send FAILURE "no receiver"; return 1; }
 	t0=$(uptime_s)
 	wait_for 30 nc "$peer" 5002 </tmp/net.bin || { result net-send FAILURE "transfer failed"; return 1; }
-	result net-send SUCCESS "$NET_MIB MiB sent in $(rate $NET_MIB "$t0"), sha256 $(cat /tmp/net.sha256)"
+	result net-send SUCCESS "$NET_MIB MiB sent to $peer in $(rate $NET_MIB "$t0"), sha256 $(cat /tmp/net.sha256)"
 }
 
 phase_net_recv() {
@@ -179,6 +185,32 @@ phase_net_recv() {
 	[ "$size" -eq $((NET_MIB << 20)) ] || { result net-recv FAILURE "got $size bytes"; return 1; }
 	[ "$got" = "$(cat /tmp/net.sha256)" ] || { result net-recv FAILURE "checksum differs"; return 1; }
 	result net-recv SUCCESS "$NET_MIB MiB, sha256 $got"
+}
+
+# KEEL_IO_NET_F_CSUM_TX | _CSUM_RX (keel/io/net.h)
+NET_F_CSUM=3
+
+phase_net_offload() {
+	want=$1 k=/sys/class/net/keth0/keel
+	[ -r $k/features ] || { result net-offload FAILURE "no $k"; return 1; }
+	f=$(cat $k/features) tx=$(cat $k/tx_csum_partial) rx=$(cat $k/rx_csum_partial)
+	valid=$(cat $k/rx_csum_valid)
+	param=$(cat /sys/module/keel/parameters/net_csum)
+	got="features $f, sent $tx and received $rx CSUM_PARTIAL, $valid DATA_VALID, net_csum=$param"
+	case $want in
+	on)
+		[ $((f & NET_F_CSUM)) -eq $NET_F_CSUM ] ||
+			{ result net-offload FAILURE "checksum offload not negotiated: $got"; return 1; }
+		[ "$tx" -gt 0 ] && [ "$rx" -gt 0 ] ||
+			{ result net-offload FAILURE "offload negotiated but not used both ways: $got"; return 1; } ;;
+	off)
+		[ $((f & NET_F_CSUM)) -eq 0 ] && [ "$param" = N ] ||
+			{ result net-offload FAILURE "checksum offload negotiated: $got"; return 1; }
+		[ "$tx" -eq 0 ] && [ "$rx" -eq 0 ] && [ "$valid" -eq 0 ] ||
+			{ result net-offload FAILURE "offloads used without being negotiated: $got"; return 1; } ;;
+	*) result net-offload FAILURE "usage: net-offload on|off"; return 1 ;;
+	esac
+	result net-offload SUCCESS "$want: $got"
 }
 
 # What the module made, as one line (to compare before and after a reload).
@@ -210,7 +242,8 @@ block-lost) phase_block_lost "$@" ;;
 net-up) phase_net_up "$@" ;;
 net-send) phase_net_send "$@" ;;
 net-recv) phase_net_recv ;;
+net-offload) phase_net_offload "$@" ;;
 reload) phase_reload "$@" ;;
-*) echo "usage: keel-test.sh load|console|console-shell|block-write|block-verify|block-lost|net-up|net-send|net-recv|reload ..." >&2
+*) echo "usage: keel-test.sh load|console|console-shell|block-write|block-verify|block-lost|net-up|net-send|net-recv|net-offload|reload ..." >&2
    exit 2 ;;
 esac
