@@ -8,7 +8,9 @@
  * at several sizes and offsets (one sector to 252 KiB, direct and
  * indirect, FUA, many at once on two queues), flushes, reads everything
  * back and compares it, checks the last sectors, a request beyond the end,
- * DISCARD and WRITE_ZEROES, and closes. One keeltest group each:
+ * DISCARD and WRITE_ZEROES, and closes. Even rounds serve the disk as
+ * memory (kpv_blk_store.memory: grant copies straight to and from it).
+ * One keeltest group each:
  *   keeltest: reference-block-blkback: SUCCESS n checks
  *   keeltest: reference-block-blkfront: SUCCESS n checks
  */
@@ -47,6 +49,7 @@ static uint8_t pattern(uint64_t addr, uint32_t seed)
 
 struct ramdisk {
 	uint32_t reads, writes, fua, flushes, discards, zeroes, bad;
+	uint32_t memory;		/* rd_memory() calls */
 	bool up, left, released;
 };
 
@@ -142,6 +145,28 @@ static const struct kpv_blk_store rd_store = {
 	.write_zeroes = rd_zeroes,
 };
 
+/* Where @sector is: in even rounds the backend copies straight to and from the disk. */
+static void *rd_memory(void *ctx, uint64_t sector, bool write)
+{
+	struct ramdisk *rd = ctx;
+	uint8_t *p = rd_at(rd, sector, 1);
+
+	rd->memory++;
+	rd->reads += !write;
+	rd->writes += write;
+	return p;
+}
+
+static const struct kpv_blk_store rd_store_memory = {
+	.geometry = rd_geometry,
+	.read = rd_read,
+	.write = rd_write,
+	.flush = rd_flush,
+	.discard = rd_discard,
+	.write_zeroes = rd_zeroes,
+	.memory = rd_memory,
+};
+
 static void rd_connection(void *ctx, bool up)
 {
 	struct ramdisk *rd = ctx;
@@ -178,6 +203,8 @@ static bool rd_gone(void *ctx)
 static void back_run(struct kpv *k)
 {
 	static struct ramdisk rd;
+	static uint32_t rounds;
+	bool memory = ++rounds % 2 == 0;	/* the data path of kpv_blk_store.memory */
 	const struct kpv_blkback_opts opts = {
 		.features = ~0ull, .max_rings = 2, .max_ring_order = 1, .max_segments = 256,
 		.max_discard_sectors = 1024, .max_write_zeroes_sectors = 1024,
@@ -188,16 +215,21 @@ static void back_run(struct kpv *k)
 	memset(&rd, 0, sizeof(rd));
 	if (!kt_check(find_device(k, true, &dev), "a block device to serve", "none") ||
 	    !kt_check_rc("kpv_blkback_open",
-			 kpv_blkback_open(k, &dev, &rd_store, &rd, &opts, &rd_ops, &be), 0)) {
+			 kpv_blkback_open(k, &dev, memory ? &rd_store_memory : &rd_store, &rd, &opts,
+					  &rd_ops, &be), 0)) {
 		return;
 	}
 	kt_check(ref_wait(rd_up, &rd, CONNECT_WAIT), "frontend connected", "not in 60 s");
 	kt_check(ref_wait(rd_left, &rd, 2 * CONNECT_WAIT), "frontend done", "still there");
-	kt_note("served %u reads, %u writes (%u FUA), %u flushes, %u discards, %u write-zeroes",
-		rd.reads, rd.writes, rd.fua, rd.flushes, rd.discards, rd.zeroes);
-	kt_check(rd.reads > 0 && rd.writes > 0 && rd.fua > 0 && rd.flushes > 0 &&
+	kt_note("served %u reads, %u writes (%u FUA), %u flushes, %u discards, %u write-zeroes"
+		"%s", rd.reads, rd.writes, rd.fua, rd.flushes, rd.discards, rd.zeroes,
+		memory ? " (as memory: reads and writes count pages)" : "");
+	/* As memory, the store is not told of FUA: its writes are durable as they land. */
+	kt_check(rd.reads > 0 && rd.writes > 0 && (rd.fua > 0 || memory) && rd.flushes > 0 &&
 			 rd.discards > 0 && rd.zeroes > 0,
 		 "every kind of request", "one kind never came");
+	kt_check(memory == (rd.memory > 0), "data path", "store.memory %s",
+		 memory ? "never used" : "used unasked");
 	kt_check_eq("out of range calls", rd.bad, 0);
 	kpv_blkback_close(be, false);
 	kt_check(ref_wait(rd_gone, &rd, IO_WAIT), "released", "not in 30 s");

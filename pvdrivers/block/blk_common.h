@@ -16,6 +16,13 @@
 			 KEEL_IO_BLOCK_F_WRITE_ZEROES | KEEL_IO_BLOCK_F_INDIRECT |             \
 			 KEEL_IO_BLOCK_F_MULTI_QUEUE)
 
+/*
+ * A poll (opts.poll_ns) also ends after this many looks in a row found
+ * nothing: a clock that does not move (a test harness) or a fast CPU
+ * cannot keep it spinning.
+ */
+#define BLK_POLL_LOOKS		4096u
+
 /* memcpy, memset, memcmp through the builtins, as the core does: no C library header. */
 #define blk_memcpy		__builtin_memcpy
 #define blk_memset		__builtin_memset

@@ -80,10 +80,26 @@ static bool serve_alone(struct be_ring *br, const struct keel_io_block_request *
 }
 
 /*
+ * Whether to keep looking at @br's ring rather than sleep: within
+ * opts.poll_ns of the last request taken (ring.md rule 8) and
+ * BLK_POLL_LOOKS empty looks. The frontend then sends no notifications,
+ * and we wait for none: under load each request then costs neither side a
+ * wake-up.
+ */
+static bool keep_polling(struct be_ring *br)
+{
+	uint64_t poll = br->be->opts.poll_ns;
+
+	return poll && br->idle_looks++ < BLK_POLL_LOOKS &&
+	       kpv_shim_now_ns() - br->busy_ns < poll;
+}
+
+/*
  * Serve what is there, at most a ring's worth per run (ring.md: bounded
  * work); the rest after other work. What one look at the ring shows is
  * served as a batch where it can be (blkback_batch.c). Caught up, arm and
- * look again (rule 7).
+ * look again (rule 7), unless still polling: then look again after other
+ * work, unarmed.
  */
 static void ring_work(void *ctx)
 {
@@ -95,7 +111,10 @@ static void ring_work(void *ctx)
 
 	while (!br->failed && budget) {
 		if (kpv_ring_be_take(r, &rq)) {
-			budget--;
+			if (budget-- == r->nr_slots && br->be->opts.poll_ns) {
+				br->busy_ns = kpv_shim_now_ns();
+				br->idle_looks = 0;
+			}
 			if (!blkback_batch_fits(br, &rq) && !serve_batch(br)) {
 				return;
 			}
@@ -107,6 +126,9 @@ static void ring_work(void *ctx)
 			if (!serve_batch(br)) {
 				return;
 			}
+		} else if (checked && keep_polling(br)) {
+			kpv_shim_work_schedule(br->work);
+			return;
 		} else if (checked && !kpv_ring_be_arm(r)) {
 			return;
 		} else if (kpv_ring_be_available(r) < 0) {
@@ -164,8 +186,11 @@ static bool ring_new(struct kpv_blkback *be, uint32_t i, struct kpv_ring *ring)
 	if (!br->work || !br->ops || !br->seg_pool || !br->batch.item) {
 		return false;
 	}
-	/* BOUNCE_PAGES at least; the more of the rest, the bigger a batch can be. */
-	for (uint32_t p = 0; p < BATCH_PAGES; p++) {
+	/*
+	 * BOUNCE_PAGES at least; the more of the rest, the bigger a batch can
+	 * be. A store that is memory needs none: data goes straight to it.
+	 */
+	for (uint32_t p = 0; p < BATCH_PAGES && !be->store.memory; p++) {
 		br->bounce[p] = kpv_shim_page_alloc();
 		if (!br->bounce[p]) {
 			if (p < BOUNCE_PAGES) {
@@ -337,7 +362,7 @@ static const struct kpv_be_class blkback_class = {
 
 static bool opts_ok(const struct kpv_blkback_opts *o)
 {
-	return o->max_rings >= 1 && o->max_rings <= KEEL_IO_MAX_RINGS &&
+	return o->max_rings >= 1 && o->poll_ns <= KPV_BLK_MAX_POLL_NS && o->max_rings <= KEEL_IO_MAX_RINGS &&
 	       o->max_ring_order <= KEEL_IO_RING_MAX_ORDER &&
 	       o->max_segments >= KEEL_IO_BLOCK_DIRECT_SEGMENTS &&
 	       o->max_segments <= KEEL_IO_BLOCK_MAX_SEGMENTS;

@@ -18,9 +18,6 @@
  */
 #include "blkback_priv.h"
 
-/* br->ops: a page of copies, as much as one call takes. */
-#define OPS_CAP		((uint32_t)(KPV_PAGE_SIZE / sizeof(struct kpv_copy)))
-
 _Static_assert(BATCH_ANSWER <= BATCH_MAX && BATCH_MAX <= OPS_CAP,
 	       "a page of requests, a copy each");
 _Static_assert(BATCH_PAGES * sizeof(struct keel_io_block_segment) <= KPV_PAGE_SIZE,
@@ -45,8 +42,14 @@ bool blkback_batch_fits(const struct be_ring *br, const struct keel_io_block_req
 {
 	const struct be_batch *b = &br->batch;
 
-	/* Each segment is at most a page, so nr_segments pages hold the data. */
-	return b->n < BATCH_ANSWER && rq->nr_segments <= br->nr_bounce - b->pages &&
+	/*
+	 * Each segment is at most a page, so nr_segments pages hold the data.
+	 * A store we copy to directly needs no bounce pages, only room for
+	 * the segments of indirect requests in the pool page.
+	 */
+	uint32_t room = br->be->store.memory ? BATCH_PAGES : br->nr_bounce;
+
+	return b->n < BATCH_ANSWER && rq->nr_segments <= room - b->pages &&
 	       !(b->reads && rq->op == KEEL_IO_BLOCK_OP_WRITE);
 }
 
@@ -150,9 +153,37 @@ static uint32_t admit_all(struct be_ring *br, uint32_t nr_items, uint32_t *err)
 }
 
 /*
+ * Our side of byte @pos of batched request @it: its bounce page, or the
+ * store's own memory (store.memory). *@page and *@off say where; returns
+ * the bytes from there to the end of that page, 0 if the store has no
+ * memory there (a store bug: the request fails with S_IOERR).
+ */
+static uint32_t our_side(const struct be_ring *br, const struct be_item *it, uint32_t pos,
+			 void **page, uint16_t *off)
+{
+	const struct kpv_blkback *be = br->be;
+	uint8_t *p;
+
+	if (!be->store.memory) {
+		*page = br->bounce[it->page0 + pos / KPV_PAGE_SIZE];
+		*off = (uint16_t)(pos % KPV_PAGE_SIZE);
+		return KPV_PAGE_SIZE - *off;
+	}
+	p = be->store.memory(be->ctx, it->rq.sector + pos / BLK_SECTOR,
+			     it->rq.op == KEEL_IO_BLOCK_OP_WRITE);
+	if (!p) {
+		return 0;
+	}
+	*off = (uint16_t)((uintptr_t)p & (KPV_PAGE_SIZE - 1));
+	*page = p - *off;
+	return KPV_PAGE_SIZE - *off;
+}
+
+/*
  * The data of every request of @op that is to be served: in (WRITE) or out
  * (READ), a page of copies per call, each between a piece of a segment and
- * the request's bounce pages that crosses no page on either side.
+ * our side of it (bounce pages, or the store's memory) that crosses no
+ * page on either side.
  */
 static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uint32_t *err)
 {
@@ -160,7 +191,7 @@ static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uin
 	uint8_t owner[OPS_CAP];
 
 	for (uint32_t i = 0; i < nr_items; i++) {
-		const struct be_item *it = &br->batch.item[i];
+		struct be_item *it = &br->batch.item[i];
 		uint32_t pos = 0;
 
 		if (it->rq.op != op || it->status != KEEL_IO_BLOCK_S_OK) {
@@ -170,9 +201,16 @@ static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uin
 			const struct keel_io_block_segment *seg = item_seg(br, it, s);
 
 			for (uint32_t off = 0; off < seg->length;) {
-				uint32_t piece = blk_min32(seg->length - off,
-							   KPV_PAGE_SIZE - pos % KPV_PAGE_SIZE);
+				void *ours;
+				uint16_t our_off;
+				uint32_t room = our_side(br, it, pos, &ours, &our_off);
+				uint32_t piece = blk_min32(seg->length - off, room);
 
+				if (room == 0) {
+					it->status = KEEL_IO_BLOCK_S_IOERR;
+					s = it->rq.nr_segments;
+					break;
+				}
 				if (n == OPS_CAP) {
 					nr_items = run_copies(br, n, owner, nr_items, err);
 					n = 0;
@@ -181,10 +219,8 @@ static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uin
 					}
 				}
 				blkback_copy_op(&br->ops[n], peer, seg->gref,
-						(uint16_t)(seg->offset + off),
-						br->bounce[it->page0 + pos / KPV_PAGE_SIZE],
-						(uint16_t)(pos % KPV_PAGE_SIZE), (uint16_t)piece,
-						op == KEEL_IO_BLOCK_OP_WRITE);
+						(uint16_t)(seg->offset + off), ours, our_off,
+						(uint16_t)piece, op == KEEL_IO_BLOCK_OP_WRITE);
 				owner[n++] = (uint8_t)i;
 				off += piece;
 				pos += piece;
@@ -226,7 +262,7 @@ uint32_t blkback_batch_serve(struct be_ring *br, uint32_t *answered)
 	n = fetch_indirect(br, n, &err);
 	n = admit_all(br, n, &err);
 	n = copy_data(br, n, KEEL_IO_BLOCK_OP_WRITE, &err);
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n && !br->be->store.memory; i++) {
 		store_io(br, &b->item[i]);
 	}
 	n = copy_data(br, n, KEEL_IO_BLOCK_OP_READ, &err);

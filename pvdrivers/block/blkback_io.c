@@ -5,9 +5,9 @@
  * pages copied once, its data segments, then what the device answers
  * without disconnecting (S_NOTSUPP, S_READONLY, S_RANGE), then the I/O.
  * Data moves by grant copy between the frontend's segments and our bounce
- * pages, exactly the bytes each segment names: a READ copies into the
- * frontend (Keel refuses a read-only grant: KEEL_IO_ERR_GRANT), a WRITE
- * only out of it.
+ * pages (or the store's memory, store.memory), exactly the bytes each
+ * segment names: a READ copies into the frontend (Keel refuses a read-only
+ * grant: KEEL_IO_ERR_GRANT), a WRITE only out of it.
  */
 #include "blkback_priv.h"
 
@@ -185,6 +185,46 @@ bool blkback_fua(const struct kpv_blkback *be, const struct keel_io_block_reques
 }
 
 /*
+ * READ or WRITE with a store that is memory: a page of copies per call,
+ * each between a piece of a segment and the store's memory that crosses
+ * no page on either side.
+ */
+static uint32_t direct_read_write(struct be_ring *br, const struct keel_io_block_request *rq,
+				  uint16_t *status)
+{
+	const struct kpv_blkback *be = br->be;
+	bool write = rq->op == KEEL_IO_BLOCK_OP_WRITE;
+	uint32_t peer = kpv_dev_peer(be->dev), n = 0, pos = 0, err;
+
+	for (uint32_t s = 0; s < rq->nr_segments; s++) {
+		const struct keel_io_block_segment *seg = seg_at(br, rq, s);
+
+		for (uint32_t off = 0; off < seg->length;) {
+			uint8_t *p = be->store.memory(be->ctx, rq->sector + pos / BLK_SECTOR, write);
+			uint16_t our_off = (uint16_t)((uintptr_t)p & (KPV_PAGE_SIZE - 1));
+			uint32_t piece = blk_min32(seg->length - off, KPV_PAGE_SIZE - our_off);
+
+			if (!p) {
+				*status = KEEL_IO_BLOCK_S_IOERR;	/* the store's bug, not the peer's */
+				return 0;
+			}
+			if (n == OPS_CAP) {
+				err = copy(br, n, status);
+				n = 0;
+				if (err || *status) {
+					return err;
+				}
+			}
+			blkback_copy_op(&br->ops[n++], peer, seg->gref, (uint16_t)(seg->offset + off),
+					p - our_off, our_off, (uint16_t)piece, write);
+			off += piece;
+			pos += piece;
+		}
+	}
+	return n ? copy(br, n, status) : 0;
+}
+
+/*
  * READ or WRITE of @bytes, a bounce load at a time. Without F_FLUSH every
  * write is durable before it is answered (block.md, F_FLUSH).
  */
@@ -268,6 +308,7 @@ uint32_t blkback_serve(struct be_ring *br, const struct keel_io_block_request *r
 		*status = store_status(be->store.write_zeroes(be->ctx, rq->sector, rq->nr_sectors));
 		return 0;
 	default:
-		return read_write(br, rq, bytes, status);
+		return be->store.memory ? direct_read_write(br, rq, status)
+					: read_write(br, rq, bytes, status);
 	}
 }

@@ -9,9 +9,11 @@
  * run. Ring events only schedule it. connected() makes the ring workers,
  * disconnected() destroys them, which waits for a run in progress: so no
  * worker touches a ring the core is about to unmap. Data moves with grant
- * copies through bounce pages of our own; the frontend's pages are never
- * mapped. READs and WRITEs that fit the bounce pages are served in batches
- * (blkback_batch.c), the rest one at a time (blkback_io.c).
+ * copies, through bounce pages of our own or, for a store that is memory
+ * (store.memory), straight between the frontend's pages and the store's:
+ * the frontend's pages are never mapped. READs and WRITEs that fit a batch
+ * are served in batches (blkback_batch.c), the rest one at a time
+ * (blkback_io.c).
  */
 #ifndef KPV_BLOCK_BLKBACK_PRIV_H
 #define KPV_BLOCK_BLKBACK_PRIV_H
@@ -20,6 +22,8 @@
 #include "blk_common.h"
 
 #define BOUNCE_PAGES	8u		/* 32 KiB of data per store call */
+/* br->ops: a page of copies, as much as one call takes. */
+#define OPS_CAP		((uint32_t)(KPV_PAGE_SIZE / sizeof(struct kpv_copy)))
 #define BE_IND_PAGES	(KEEL_IO_BLOCK_MAX_SEGMENTS / BLK_PER_PAGE)
 /* The bounce pages of a batch (fewer if memory is short). */
 #define BATCH_PAGES	128u
@@ -56,6 +60,8 @@ struct be_ring {
 	struct kpv_ring *ring;
 	struct kpv_work *work;
 	bool failed;			/* [work] a protocol error: serve nothing more */
+	uint64_t busy_ns;		/* [work] with opts.poll_ns: when a run last took a request */
+	uint32_t idle_looks;		/* [work] empty looks since */
 	uint32_t nr_bounce;		/* BOUNCE_PAGES .. BATCH_PAGES */
 	void *bounce[BATCH_PAGES];
 	struct keel_io_block_segment *ind[BE_IND_PAGES];	/* copies of indirect pages */

@@ -13,21 +13,35 @@ static const struct kpv_blkfront_opts default_opts = {
 	.ring_order = 1,
 };
 
+/*
+ * Whether to look at the rings again soon rather than arm them and wait
+ * for a notification (ring.md rule 8): with opts.poll_ns, while requests
+ * are in flight, the last response or request is that recent and fewer
+ * than BLK_POLL_LOOKS looks since found nothing. [lock]
+ */
+static bool keep_polling(struct kpv_blkfront *fe)
+{
+	return fe->opts.poll_ns && fe->conn && fe->conn->in_flight &&
+	       fe->idle_looks++ < BLK_POLL_LOOKS &&
+	       kpv_shim_now_ns() - fe->busy_ns < fe->opts.poll_ns;
+}
+
 /* All ring work: what lost connections carried, answers, then new requests. */
 static void fe_work(void *ctx)
 {
 	struct kpv_blkfront *fe = ctx;
 	unsigned long flags;
-	bool closing;
+	bool closing, poll;
 
 	blkfront_reclaim_dead(fe);
 	flags = kpv_shim_lock(fe->lock);
 	closing = fe->closing;
+	poll = keep_polling(fe);
 	kpv_shim_unlock(fe->lock, flags);
 	if (closing) {
 		blkfront_fail_queue(fe);
 	}
-	if (blkfront_consume(fe)) {
+	if (blkfront_consume(fe, poll) || poll) {
 		kpv_shim_work_schedule(fe->work);	/* the rest after other work */
 	}
 	blkfront_dispatch(fe);
@@ -235,6 +249,7 @@ int kpv_blkfront_open(struct kpv *k, const struct kpv_device_info *info,
 		opts = &default_opts;
 	}
 	if (!ops->complete || !ops->released || opts->queues < 1 ||
+	    opts->poll_ns > KPV_BLK_MAX_POLL_NS ||
 	    opts->queues > KPV_BLKFRONT_MAX_RINGS || opts->ring_order > KEEL_IO_RING_MAX_ORDER) {
 		return -KEEL_EINVAL;
 	}

@@ -331,6 +331,10 @@ static bool publish(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring *
 	c->in_flight++;
 	fe->stats.ring_requests++;
 	fe->stats.indirect += sh->indirect;
+	if (fe->opts.poll_ns) {
+		fe->busy_ns = kpv_shim_now_ns();
+		fe->idle_looks = 0;
+	}
 	if (kpv_ring_fe_push(fr->ring)) {
 		kpv_dev_notify(fe->dev, fr->index);
 	}
@@ -455,7 +459,8 @@ static void broken(struct kpv_blkfront *fe, struct fe_conn *c, const char *why)
  * Returns how many; *@caught_up once the ring is empty and armed.
  */
 static uint32_t take(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring *fr,
-		     struct fe_shadow **got, uint16_t *st, uint32_t max, bool *caught_up)
+		     struct fe_shadow **got, uint16_t *st, uint32_t max, bool poll,
+		     bool *caught_up)
 {
 	unsigned long flags = kpv_shim_lock(fe->lock);
 	union {
@@ -477,7 +482,7 @@ static uint32_t take(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring 
 			got[n]->state = SH_DONE;
 			st[n++] = u.rsp.status <= KEEL_IO_BLOCK_S_READONLY ? u.rsp.status
 									    : KEEL_IO_BLOCK_S_IOERR;
-		} else if (checked && !kpv_ring_fe_arm(fr->ring)) {
+		} else if (checked && (poll || !kpv_ring_fe_arm(fr->ring))) {
 			*caught_up = true;
 		} else if (kpv_ring_fe_available(fr->ring) < 0) {
 			broken(fe, c, "more responses than requests");
@@ -485,6 +490,10 @@ static uint32_t take(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring 
 		} else {
 			checked = true;
 		}
+	}
+	if (n && fe->opts.poll_ns) {
+		fe->busy_ns = kpv_shim_now_ns();
+		fe->idle_looks = 0;
 	}
 	kpv_shim_unlock(fe->lock, flags);
 	return n;
@@ -514,7 +523,7 @@ static void part_done(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring
 }
 
 /* Up to a ring's worth of responses of ring @i; true if it stopped with more there. */
-static bool consume_ring(struct kpv_blkfront *fe, struct fe_conn *c, uint32_t i)
+static bool consume_ring(struct kpv_blkfront *fe, struct fe_conn *c, uint32_t i, bool poll)
 {
 	struct fe_ring *fr = &c->rings[i];
 	struct fe_shadow *got[TAKE_BATCH];
@@ -523,7 +532,8 @@ static bool consume_ring(struct kpv_blkfront *fe, struct fe_conn *c, uint32_t i)
 	bool caught_up = false;
 
 	while (!caught_up && budget) {
-		uint32_t n = take(fe, c, fr, got, st, blk_min32(budget, TAKE_BATCH), &caught_up);
+		uint32_t n = take(fe, c, fr, got, st, blk_min32(budget, TAKE_BATCH), poll,
+				  &caught_up);
 
 		budget -= n;
 		for (uint32_t k = 0; k < n; k++) {
@@ -533,7 +543,7 @@ static bool consume_ring(struct kpv_blkfront *fe, struct fe_conn *c, uint32_t i)
 	return !caught_up;
 }
 
-bool blkfront_consume(struct kpv_blkfront *fe)
+bool blkfront_consume(struct kpv_blkfront *fe, bool poll)
 {
 	unsigned long flags = kpv_shim_lock(fe->lock);
 	struct fe_conn *c = fe->conn;
@@ -542,7 +552,7 @@ bool blkfront_consume(struct kpv_blkfront *fe)
 	kpv_shim_unlock(fe->lock, flags);
 	/* Only this work frees @c; a disconnect meanwhile only stops take(). */
 	for (uint32_t i = 0; c && i < c->nr_rings; i++) {
-		more |= consume_ring(fe, c, i);
+		more |= consume_ring(fe, c, i, poll);
 	}
 	return more;
 }

@@ -86,6 +86,8 @@ struct kpv_blkfront {
 	struct fe_conn *dead;			/* [lock] to reclaim */
 	bool closing;				/* [lock] no more submits; failures end S_IOERR */
 	struct kpv_blkfront_stats stats;	/* [lock] */
+	uint64_t busy_ns;			/* [lock] with opts.poll_ns: the last ring activity */
+	uint32_t idle_looks;			/* [lock] polls since that found nothing */
 
 	/* The core's work only: the config choose() accepted. */
 	struct keel_io_block_config chosen;
@@ -107,8 +109,11 @@ void blkfront_reclaim_dead(struct kpv_blkfront *fe);
 /* blkfront_io.c */
 /* Queued requests onto the rings, as far as they go. [work] */
 void blkfront_dispatch(struct kpv_blkfront *fe);
-/* Up to a ring's worth of responses per ring; true if some are left. [work] */
-bool blkfront_consume(struct kpv_blkfront *fe);
+/*
+ * Up to a ring's worth of responses per ring; true if some are left. With
+ * @poll, a ring found empty is left unarmed (the caller looks again). [work]
+ */
+bool blkfront_consume(struct kpv_blkfront *fe, bool poll);
 /* End every grant of @sh, by force where the backend still holds one. */
 void blkfront_ungrant(struct kpv *k, struct fe_shadow *sh);
 struct fe_shadow *blkfront_shadow(const struct fe_ring *fr, uint32_t index);

@@ -102,6 +102,13 @@ struct kpv_blkfront_opts {
 	uint64_t features;		/* KEEL_IO_BLOCK_F_* to accept when offered */
 	uint32_t queues;		/* rings to use with F_MULTI_QUEUE, 1 .. MAX_RINGS */
 	uint32_t ring_order;		/* wanted; the offer caps it */
+	/*
+	 * 0 (the default): arm the rings and wait for the backend's
+	 * notification once caught up. Else, while requests are in flight,
+	 * keep looking (the work item rescheduling itself) for up to this long
+	 * after the last request or response, as kpv_blkback_opts.poll_ns.
+	 */
+	uint32_t poll_ns;
 };
 
 /* Counters, for diagnostics. */
@@ -183,6 +190,17 @@ struct kpv_blk_store {
 	int (*discard)(void *ctx, uint64_t sector, uint32_t sectors);
 	/* Optional (NULL: no F_WRITE_ZEROES): the range reads as zeroes afterwards. */
 	int (*write_zeroes)(void *ctx, uint64_t sector, uint32_t sectors);
+	/*
+	 * Optional, for a store that is RAM of this domain (a RAM disk): where
+	 * sector @sector lives, valid up to the end of its 4 KiB page. With
+	 * it, READ and WRITE data moves in one grant copy between the
+	 * frontend's pages and this memory; read() and write() are then not
+	 * called (they stay required). @write: the data is about to change.
+	 * Writes land as their copies run, so they are durable (as without
+	 * flush) and, like any request in flight when a connection fails, a
+	 * WRITE behind a frontend's protocol error may have landed unanswered.
+	 */
+	void *(*memory)(void *ctx, uint64_t sector, bool write);
 };
 
 /*
@@ -197,7 +215,19 @@ struct kpv_blkback_opts {
 	uint32_t max_segments;		/* 13 .. 4096 (> 13: F_INDIRECT) */
 	uint32_t discard_granularity, discard_alignment;	/* bytes */
 	uint32_t max_discard_sectors, max_write_zeroes_sectors;
+	/*
+	 * 0 (the default): sleep as soon as the rings are empty, woken by the
+	 * frontend's notifications. Else keep looking at a ring (its work item
+	 * rescheduling itself) for up to this long after its last request:
+	 * under load neither side then pays a notification and a wake-up per
+	 * round trip, at the price of a busy CPU. For a backend with a CPU of
+	 * its own. At most KPV_BLK_MAX_POLL_NS.
+	 */
+	uint32_t poll_ns;
 };
+
+/* The longest poll a backend or frontend may be asked for: 10 ms. */
+#define KPV_BLK_MAX_POLL_NS	10000000u
 
 /* What the OS hears from a backend (thread context, no kpv lock held). */
 struct kpv_blkback_ops {

@@ -117,6 +117,26 @@ static int s_zeroes(void *ctx, uint64_t sector, uint32_t sectors)
 	return 0;
 }
 
+/* The store as memory: only sectors inside the disk (and below memory_limit) are asked for. */
+static void *s_memory(void *ctx, uint64_t sector, bool write)
+{
+	struct tb_store *s = ctx;
+
+	s->memory_calls++;
+	s->memory_writes += write;
+	CU_ASSERT(sector < s->sectors);
+	if (s->fail || sector >= s->sectors || sector >= s->memory_limit) {
+		return NULL;
+	}
+	return s->mem[sector / 8] + sector % 8 * 512;
+}
+
+/* Byte @a of the disk: in data, or in the backend's pages. */
+static uint8_t disk_byte(const struct tb_store *s, uint64_t a)
+{
+	return s->mem[0] ? s->mem[a / 4096][a % 4096] : s->data[a];
+}
+
 const struct kpv_blk_store tb_store_ops = {
 	.geometry = s_geometry,
 	.read = s_read,
@@ -188,6 +208,7 @@ void tb_init(struct tb_pair *b, uint64_t sectors)
 	b->store.data = calloc(sectors ? sectors : 1, 512);
 	b->store.lbs = 512;
 	b->store.pbs = 4096;
+	b->store.memory_limit = sectors;
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b->store.data);
 	b->ops = tb_store_ops;
 	b->bopts = (struct kpv_blkback_opts){
@@ -201,6 +222,17 @@ void tb_init(struct tb_pair *b, uint64_t sectors)
 		b->buf[i] = kpv_shim_page_alloc();
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b->buf[i]);
 	}
+}
+
+void tb_store_memory_on(struct tb_pair *b)
+{
+	harness_use(b->t.bdom);
+	for (uint32_t i = 0; i < TB_MEM_PAGES; i++) {
+		b->store.mem[i] = kpv_shim_page_alloc();
+		CU_ASSERT_PTR_NOT_NULL_FATAL(b->store.mem[i]);
+	}
+	b->store.sectors = b->store.memory_limit = TB_MEM_PAGES * 8;
+	b->ops.memory = s_memory;
 }
 
 int tb_fe_open(struct tb_pair *b)
@@ -277,6 +309,10 @@ void tb_end(struct tb_pair *b, unsigned int how)
 	t_stop(b->t.fdom, b->t.fk);
 	t_assert_clean(b->t.fdom, removed ? 0 : 1);	/* a removed device's port goes too */
 	if (!(how & TB_BE_GONE)) {
+		harness_use(b->t.bdom);
+		for (uint32_t i = 0; i < TB_MEM_PAGES; i++) {
+			kpv_shim_page_free(b->store.mem[i]);
+		}
 		t_stop(b->t.bdom, b->t.bk);
 	}
 	if (!(how & (TB_BE_GONE | TB_BE_CRASHED))) {
@@ -419,7 +455,7 @@ bool tb_check(const struct tb_io *io, uint32_t seed)
 bool tb_disk_is(const struct tb_store *s, uint64_t sector, uint64_t n, uint32_t seed)
 {
 	for (uint64_t a = sector * 512; a < (sector + n) * 512; a++) {
-		if (s->data[a] != tb_byte(a, seed)) {
+		if (disk_byte(s, a) != tb_byte(a, seed)) {
 			return false;
 		}
 	}
@@ -429,7 +465,7 @@ bool tb_disk_is(const struct tb_store *s, uint64_t sector, uint64_t n, uint32_t 
 bool tb_disk_all(const struct tb_store *s, uint64_t sector, uint64_t n, uint8_t v)
 {
 	for (uint64_t a = sector * 512; a < (sector + n) * 512; a++) {
-		if (s->data[a] != v) {
+		if (disk_byte(s, a) != v) {
 			return false;
 		}
 	}

@@ -14,6 +14,7 @@
 #define TB_SECTORS	8192u		/* the default disk: 4 MiB */
 #define TB_PAGES	320u		/* the frontend's buffer pages */
 #define TB_SEGS		1100u		/* segments one test request may have */
+#define TB_MEM_PAGES	128u		/* a store that is memory: 512 KiB of the backend's RAM */
 
 /* A RAM disk behind blkback, recording what it is asked. */
 struct tb_store {
@@ -30,10 +31,19 @@ struct tb_store {
 	void (*hook)(void *ctx);	/* called inside each read and write */
 	void *hook_ctx;
 	unsigned int connects, disconnects;	/* the backend's connection() */
+	uint8_t *mem[TB_MEM_PAGES];	/* tb_store_memory_on(): the disk, instead of data */
+	unsigned int memory_calls, memory_writes;	/* tb_store_memory() */
+	uint64_t memory_limit;		/* tb_store_memory() has none from this sector on */
 	unsigned int released;
 };
 
 extern const struct kpv_blk_store tb_store_ops;
+/*
+ * Make the disk TB_MEM_PAGES pages of the backend domain's RAM, served
+ * through kpv_blk_store.memory (before the backend opens).
+ */
+struct tb_pair;
+void tb_store_memory_on(struct tb_pair *b);
 
 /* One request of the OS, with room for its segments. */
 struct tb_io {

@@ -499,6 +499,92 @@ static void test_out_of_grants(void)
 	write_read(0, 0, 20 * 512, 512, 14);
 }
 
+/*
+ * A store that is memory: the data goes straight between the frontend's
+ * pages and it, batched and alone, direct and indirect; read() and
+ * write() are never called.
+ */
+static void test_store_memory(void)
+{
+	tb_store_memory_on(&B);
+	B.fopts.ring_order = 0;				/* 32 slots: batches, and a queue */
+	tb_connect(&B);
+	write_read(7, 512, 4096, 4096, 1);		/* across two pages of the store */
+	write_read(100, 1536, 65536, 1024, 2);		/* indirect, batched */
+	write_read(3, 0, 512 * 255, 3584, 3);		/* odd lengths */
+	write_read(0, 0, 1024 * 512, 512, 4);		/* 1024 segments: served alone */
+	write_read(1023, 3584, 512, 512, 5);		/* the last sector */
+	submit_writes(120, 1);
+	check_writes(120);
+	CU_ASSERT_EQUAL(B.store.reads + B.store.writes, 0);
+	CU_ASSERT(B.store.memory_calls > 120 && B.store.memory_writes > 120);
+	CU_ASSERT(B.store.memory_writes < B.store.memory_calls);
+}
+
+/* A store without memory for a range (its bug): S_IOERR, and the device goes on. */
+static void test_store_memory_missing(void)
+{
+	tb_store_memory_on(&B);
+	B.store.memory_limit = 512;
+	tb_connect(&B);
+	tb_rw(&B, &W, KEEL_IO_BLOCK_OP_WRITE, 0, 508, 0, 0, 8192, 4096);
+	tb_fill(&W, 6);
+	CU_ASSERT_EQUAL(tb_do(&B, &W), KEEL_IO_BLOCK_S_IOERR);
+	tb_rw(&B, &R, KEEL_IO_BLOCK_OP_READ, 0, 600, 0, 0, 256 * 512, 512);	/* alone */
+	CU_ASSERT_EQUAL(tb_do(&B, &R), KEEL_IO_BLOCK_S_IOERR);
+	write_read(0, 0, 4096, 4096, 7);
+	CU_ASSERT_EQUAL(B.store.reads + B.store.writes, 0);
+}
+
+/*
+ * Both sides polling (ring.md rule 8): everything completes, and once the
+ * polls have ended (time, or looks that found nothing) the sides arm their
+ * rings and a request still wakes the backend, its answer the frontend.
+ */
+static void test_polling(void)
+{
+	B.bopts.poll_ns = 1000 * 1000;
+	B.fopts.poll_ns = 1000 * 1000;
+	B.fopts.ring_order = 0;
+	tb_connect(&B);
+	submit_writes(300, 1);
+	check_writes(300);
+	harness_run(NULL, NULL, T_SECOND);
+	write_read(64, 0, 65536, 4096, 8);
+	harness_run(NULL, NULL, T_SECOND);
+	write_read(0, 512, 512, 512, 9);
+}
+
+static void no_complete(void *os, struct kpv_blk_req *req, uint16_t status)
+{
+	CU_FAIL("never opened");
+}
+
+static void no_release(void *ctx)
+{
+	CU_FAIL("never opened");
+}
+
+/* A poll longer than KPV_BLK_MAX_POLL_NS is refused on both sides. */
+static void test_polling_limit(void)
+{
+	static const struct kpv_blkfront_ops fops = { .complete = no_complete,
+						      .released = no_release };
+	static const struct kpv_blkback_ops bops = { .released = no_release };
+	struct kpv_blkfront *fe = NULL;
+	struct kpv_blkback *be = NULL;
+
+	B.bopts.poll_ns = B.fopts.poll_ns = KPV_BLK_MAX_POLL_NS + 1;
+	harness_use(B.t.fdom);
+	CU_ASSERT_EQUAL(kpv_blkfront_open(B.t.fk, &B.t.finfo, &fops, NULL, &B.fopts, &fe),
+			-KEEL_EINVAL);
+	harness_use(B.t.bdom);
+	CU_ASSERT_EQUAL(kpv_blkback_open(B.t.bk, &B.t.binfo, &B.ops, &B.store, &B.bopts, &bops,
+					 &be), -KEEL_EINVAL);
+	CU_ASSERT_PTR_NULL(fe);
+	CU_ASSERT_PTR_NULL(be);
+}
+
 static CU_TestInfo tests[] = {
 	{ "connected: geometry and features told to the OS", test_info },
 	{ "data written reads back: sizes, offsets, segment lengths", test_sizes_and_offsets },
@@ -521,6 +607,10 @@ static CU_TestInfo tests[] = {
 	{ "requests no device could serve are refused", test_refused },
 	{ "no byte outside the segments is touched", test_only_the_segments },
 	{ "out of grants: the request fails, the next goes", test_out_of_grants },
+	{ "a store that is memory: data straight to it, no store calls", test_store_memory },
+	{ "a store without memory for a range: S_IOERR", test_store_memory_missing },
+	{ "both sides polling: all complete, and wake-ups after", test_polling },
+	{ "a poll beyond the limit is refused", test_polling_limit },
 	CU_TEST_INFO_NULL,
 };
 
