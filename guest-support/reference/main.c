@@ -9,7 +9,8 @@
  * confront with the PV console (role_console.c), blkback and blkfront
  * with the PV block device (role_block.c), netsw, netping and netpong
  * with the PV network (role_net.c); serve is a long-lived backend for real
- * guests (role_serve.c). Each further round
+ * guests (role_serve.c); ping answers ARP and ICMP echo on its PV net
+ * device for the control domain's tests (role_ping.c). Each further round
  * does it all again in the same domain, as a driver reload would. Result
  * lines, with "-N" appended in round N > 1:
  *   keeltest: reference-shim-<role>: SUCCESS n checks      (selftest.c)
@@ -154,6 +155,9 @@ static void run_round(const char *role, const char *suffix, bool selftest)
 	}
 	if (kt_strcmp(role, "serve") == 0) {
 		ref_serve_run(k);	/* never returns */
+	}
+	if (kt_strcmp(role, "ping") == 0) {
+		ref_ping_run(k);	/* never returns */
 	}
 	if (kt_strncmp(role, "bench-blk", 9) == 0) {	/* tests/bench: figures, few checks */
 		kt_snprintf(name, sizeof(name), "reference-%s%s", role, suffix);

@@ -598,6 +598,59 @@ static bool check_root(struct parser *p, size_t size)
 	return true;
 }
 
+/*
+ * The root's "console-input = NAME": the domain that has the serial input at
+ * boot. It must be a domain that starts and accepts serial input (console =
+ * "serial"); otherwise the problem is reported, the input starts with Keel
+ * and no domain is skipped for it: a typo here must not cost the operator
+ * the domain.
+ */
+static void parse_console_input(struct parser *p)
+{
+	struct bootcfg *cfg = p->out;
+	char what[MSG_MAX];
+	const char *name;
+	int len;
+
+	cfg->console_input = -1;
+	name = fdt_getprop(p->fdt, 0, "console-input", &len);
+	if (!name) {
+		return;
+	}
+	if (len < 2 || name[len - 1] != '\0' || strnlen(name, (size_t)len) != (size_t)len - 1) {
+		report(p, "/", "console-input", "must be one domain name, e.g. \"ctl\"; "
+		       "the input starts with Keel", false);
+		return;
+	}
+	/* Names are unique among the domains kept; a skipped twin may share one. */
+	for (unsigned int i = 0; i < cfg->domain_count; i++) {
+		const struct domain_spec *spec = &cfg->domains[i];
+
+		if (spec->skipped || strcmp(spec->name, name) != 0) {
+			continue;
+		}
+		if (spec->console_input) {
+			cfg->console_input = (int)i;
+			return;
+		}
+		format(what, sizeof(what), "domain '%s' does not accept serial input (it needs "
+		       "console = \"serial\"); the input starts with Keel", name);
+		report(p, "/", "console-input", what, false);
+		return;
+	}
+	for (unsigned int i = 0; i < cfg->domain_count; i++) {
+		if (strcmp(cfg->domains[i].name, name) == 0) {
+			format(what, sizeof(what), "domain '%s' was skipped; the input starts with "
+			       "Keel", name);
+			report(p, "/", "console-input", what, false);
+			return;
+		}
+	}
+	format(what, sizeof(what), "no domain named '%s' under /domains; the input starts "
+	       "with Keel", name);
+	report(p, "/", "console-input", what, false);
+}
+
 bool bootcfg_parse(const void *blob, size_t size, const struct bootcfg_env *env,
 		   struct bootcfg *out)
 {
@@ -605,6 +658,7 @@ bool bootcfg_parse(const void *blob, size_t size, const struct bootcfg_env *env,
 	int domains, node;
 
 	memset(out, 0, sizeof(*out));
+	out->console_input = -1;
 	if (!check_root(&p, size)) {
 		return false;
 	}
@@ -624,5 +678,6 @@ bool bootcfg_parse(const void *blob, size_t size, const struct bootcfg_env *env,
 	}
 	link_devices(&p);
 	check_totals(&p);
+	parse_console_input(&p);
 	return true;
 }

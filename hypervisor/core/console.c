@@ -580,6 +580,20 @@ static void switch_input(void)
 	spin_unlock_irqrestore(&list_lock, flags);
 }
 
+bool console_give_input(struct domain *d)
+{
+	unsigned long flags = spin_lock_irqsave(&list_lock);
+	bool given = d->console->serial_input && is_live(d);
+
+	if (given) {
+		input_domid = d->domid;
+		ui_line("console input: domain %u '%s' (press Ctrl-A three times to switch)",
+			d->domid, d->name);
+	}
+	spin_unlock_irqrestore(&list_lock, flags);
+	return given;
+}
+
 /* Give typed bytes to the domain that has the input, if it still can take them. */
 static void to_domain(uint32_t domid, const uint8_t *buf, size_t len)
 {

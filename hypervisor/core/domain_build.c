@@ -484,6 +484,9 @@ unsigned int domain_build_boot(const struct boot_info *bi, const struct bootcfg 
 			continue;
 		}
 		__atomic_store_n(&live_domid[i], b->d->domid, __ATOMIC_RELEASE);
+		if ((int)i == cfg->console_input) {
+			console_give_input(b->d);	/* the root's console-input */
+		}
 		domain_put(b->d);	/* the table keeps it */
 		b->d = NULL;
 		started++;

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <keel_pv/console.h>
 #include "backends.h"
+#include "console_socket.h"
 #include "loop.h"
 #include "statedir.h"
 
@@ -30,9 +30,8 @@ bool kb_echo_consoles;
 struct con {
 	struct kb_dev *dev;
 	struct kpv_con_be *b;
-	int listen_fd;
+	struct kb_console_socket sock;
 	int clients[MAX_CLIENTS];
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint8_t backlog[BACKLOG];
 	uint32_t head, len;		/* the backlog ring */
 	char line[LINE_MAX_LEN + 1];
@@ -152,37 +151,33 @@ static void client_accept(void *ctx, int fd, short revents)
 	}
 }
 
-/* The socket: ROOT/<domain>/console.sock, or console-<index>.sock for a second console. */
+/*
+ * The socket: ROOT/<domain>/console.sock, or console-<index>.sock for a
+ * second console. It replaces whatever is at that path (a stale socket, or
+ * the console of an earlier domain of the same name that is still being
+ * closed), and that console's removal leaves it (console_socket.h).
+ */
 static int listen_socket(struct con *c)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[KB_STATE_PATH_MAX], file[32];
-	int fd;
+	char dir[KB_STATE_PATH_MAX], path[KB_STATE_PATH_MAX], file[32];
 
 	snprintf(file, sizeof(file), c->dev->info.index ? "console-%u.sock" : "console.sock",
 		 c->dev->info.index);
 	if (kb_state_path(dir, sizeof(dir), c->dev->domain, NULL) != 0 ||
-	    kb_state_path(c->path, sizeof(c->path), c->dev->domain, file) != 0) {
+	    kb_state_path(path, sizeof(path), c->dev->domain, file) != 0) {
+		kb_warn("console of %s: no socket: %s", c->dev->domain, strerror(errno));
 		return -1;
 	}
 	/* A domain keelctl did not create (a boot-time one) has no directory yet. */
 	mkdir(kb_state_root(), 0755);
 	mkdir(dir, 0755);
-	unlink(c->path);
-	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0) {
+	if (kb_console_socket_listen(&c->sock, path) != 0 ||
+	    kb_loop_watch(c->sock.fd, POLLIN, client_accept, c) != 0) {
+		kb_warn("console of %s: %s: %s", c->dev->domain, path, strerror(errno));
+		kb_console_socket_remove(&c->sock);
 		return -1;
 	}
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 4) != 0 ||
-	    kb_loop_watch(fd, POLLIN, client_accept, c) != 0) {
-		kb_warn("console of %s: %s: %s", c->dev->domain, c->path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	chmod(c->path, 0600);
-	return fd;
+	return 0;
 }
 
 static void connection(void *ctx, bool up)
@@ -227,7 +222,8 @@ int kb_console_open(struct kpv *k, struct kb_dev *dev)
 		return rc;
 	}
 	/* Without a socket the console still runs: its output is kept and echoed. */
-	c->listen_fd = listen_socket(c);
+	c->sock.fd = -1;
+	listen_socket(c);
 	kpv_con_be_sink(c->b, sink, c);
 	dev->impl = c;
 	return 0;
@@ -242,10 +238,9 @@ void kb_console_close(struct kb_dev *dev, bool removed)
 			client_drop(c, i);
 		}
 	}
-	if (c->listen_fd >= 0) {
-		kb_loop_unwatch(c->listen_fd);
-		close(c->listen_fd);
-		unlink(c->path);
+	if (c->sock.fd >= 0) {
+		kb_loop_unwatch(c->sock.fd);
+		kb_console_socket_remove(&c->sock);
 	}
 	kpv_con_be_sink(c->b, NULL, NULL);
 	kpv_con_be_close(c->b, removed);

@@ -2,12 +2,15 @@
 /*
  * tools/backends/console_client.c - `keelctl console` on the daemon's side
  * of a PV console: connect to ROOT/<domain>/console.sock (console.c), copy
- * what comes to our output and our input to it; Ctrl-] or the end of our
- * input detaches, the daemon closing the socket (the console went) ends it.
+ * what comes to our output and our input to it; Ctrl-] detaches at once,
+ * the end of our input once what the daemon has queued is shown, and the
+ * daemon closing the socket (the console went) ends it.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -15,6 +18,14 @@
 #include "statedir.h"
 
 #define DETACH	0x1d	/* Ctrl-] */
+#define POLL_MS	50	/* a round: the caller's hook runs once per round */
+
+struct relay {
+	bool input_open;
+	bool got_output;		/* since we connected */
+	uint64_t drain_start;		/* when our input ended (or we connected, without one) */
+	uint64_t last_output;
+};
 
 static int connect_to(const char *name)
 {
@@ -53,46 +64,103 @@ static bool send_all(int fd, const char *p, size_t len)
 	return true;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * How long to wait for more output once our input is over (0: done): until
+ * the first byte (the backlog comes when the daemon gets round to accepting
+ * us), then until the socket has been quiet, never past the overall bound.
+ */
+static int drain_wait(const struct relay *r)
+{
+	uint64_t now = now_ms(), deadline;
+
+	if (r->got_output) {
+		deadline = (r->last_output > r->drain_start ? r->last_output : r->drain_start) +
+			   KB_CONSOLE_DRAIN_QUIET_MS;
+	} else {
+		deadline = r->drain_start + KB_CONSOLE_DRAIN_FIRST_MS;
+	}
+	if (deadline > r->drain_start + KB_CONSOLE_DRAIN_MAX_MS) {
+		deadline = r->drain_start + KB_CONSOLE_DRAIN_MAX_MS;
+	}
+	return deadline > now ? (int)(deadline - now) : 0;
+}
+
+/* The console's output to @out. False when the daemon closed it (the console went). */
+static bool copy_output(struct relay *r, int fd, FILE *out, const char *name)
+{
+	char buf[4096];
+	ssize_t got = read(fd, buf, sizeof(buf));
+
+	if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+		return true;
+	}
+	if (got <= 0) {
+		fprintf(out, "\n[keelctl: the console of %s closed]\n", name);
+		fflush(out);
+		return false;
+	}
+	fwrite(buf, 1, (size_t)got, out);
+	fflush(out);
+	r->got_output = true;
+	r->last_output = now_ms();
+	return true;
+}
+
+/* Our input to the console. False on Ctrl-] (what came before it is sent). */
+static bool copy_input(struct relay *r, int in_fd, int fd)
+{
+	char buf[4096], *stop;
+	ssize_t got = read(in_fd, buf, sizeof(buf));
+
+	if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+		return true;
+	}
+	if (got <= 0) {
+		r->input_open = false;	/* the end of our input: drain, then detach */
+		r->drain_start = now_ms();
+		return true;
+	}
+	stop = memchr(buf, DETACH, (size_t)got);
+	if (!send_all(fd, buf, stop ? (size_t)(stop - buf) : (size_t)got)) {
+		r->input_open = false;	/* the daemon took no more: show what it sent */
+		r->drain_start = now_ms();
+		return true;
+	}
+	return stop == NULL;
+}
+
 int kb_console_relay(const char *name, int in_fd, FILE *out, void (*hook)(void *), void *arg)
 {
 	int fd = connect_to(name);
-	bool input_open = in_fd >= 0;
-	char buf[4096];
+	struct relay r = { .input_open = in_fd >= 0, .drain_start = now_ms() };
 
 	if (fd < 0) {
 		return -1;
 	}
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-				       { .fd = input_open ? in_fd : -1, .events = POLLIN } };
-		int n = poll(p, 2, input_open ? 50 : 200);
-		ssize_t got;
+				       { .fd = r.input_open ? in_fd : -1, .events = POLLIN } };
+		int wait = r.input_open ? POLL_MS : drain_wait(&r);
 
-		if (n < 0 && errno != EINTR) {
+		if (wait == 0) {
+			break;	/* input over, and what the daemon had is shown */
+		}
+		if (poll(p, 2, wait < POLL_MS ? wait : POLL_MS) < 0 && errno != EINTR) {
 			break;
 		}
-		if (p[0].revents) {
-			got = read(fd, buf, sizeof(buf));
-			if (got <= 0) {
-				fprintf(out, "\n[keelctl: the console of %s closed]\n", name);
-				break;
-			}
-			fwrite(buf, 1, (size_t)got, out);
-			fflush(out);
-		} else if (!input_open && n == 0) {
-			break;	/* no input to wait for: what was there is shown */
+		if (p[0].revents && !copy_output(&r, fd, out, name)) {
+			break;
 		}
-		if (input_open && p[1].revents) {
-			char *stop;
-
-			got = read(in_fd, buf, sizeof(buf));
-			if (got <= 0) {
-				break;
-			}
-			stop = memchr(buf, DETACH, (size_t)got);
-			if (!send_all(fd, buf, stop ? (size_t)(stop - buf) : (size_t)got) || stop) {
-				break;
-			}
+		if (r.input_open && p[1].revents && !copy_input(&r, in_fd, fd)) {
+			break;	/* Ctrl-]: detach at once */
 		}
 		if (hook) {
 			hook(arg);

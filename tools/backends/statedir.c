@@ -20,12 +20,31 @@ const char *kb_state_root(void)
 	return root && *root ? root : "/run/keel";
 }
 
+/*
+ * Keel takes any printable name, so a domain keelctl did not create may be
+ * called "..": such a name must never reach the file system as a directory.
+ */
+static int name_is_one_component(const char *name)
+{
+	return *name && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
+}
+
 int kb_state_path(char *out, size_t len, const char *name, const char *file)
 {
-	int n = file ? snprintf(out, len, "%s/%s/%s", kb_state_root(), name, file)
-		     : snprintf(out, len, "%s/%s", kb_state_root(), name);
+	int n;
 
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	if (!name_is_one_component(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	n = file ? snprintf(out, len, "%s/%s/%s", kb_state_root(), name, file)
+		 : snprintf(out, len, "%s/%s", kb_state_root(), name);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
 }
 
 static int mkdir_one(const char *path)
@@ -75,7 +94,6 @@ int kb_state_put(const char *name, const char *file, const char *text)
 	int ok;
 
 	if (kb_state_path(path, sizeof(path), name, file) != 0) {
-		errno = ENAMETOOLONG;
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.new", path);

@@ -18,7 +18,10 @@
 /* $KEEL_RUN_DIR, or /run/keel. */
 const char *kb_state_root(void);
 
-/* ROOT/@name/@file (@file NULL: the directory) into @out; -1 if too long. */
+/*
+ * ROOT/@name/@file (@file NULL: the directory) into @out; -1 if too long, or
+ * if @name is not one path component ("", ".", "..", or holding a '/').
+ */
 int kb_state_path(char *out, size_t len, const char *name, const char *file);
 
 /*

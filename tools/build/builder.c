@@ -6,7 +6,6 @@
  * the domain. The boot path is chosen by what the kernel image is.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <keel/io/device.h>
 #include "build.h"
 #include "builder.h"
+#include "../config/cfgpath.h"
 #include "statedir.h"
 
 int build_error(struct build *b, const char *fmt, ...)
@@ -63,6 +63,12 @@ static int check_disks(struct build *b)
 		const struct domcfg_disk *d = &b->cfg->disks[i];
 		struct stat st;
 
+		/* The daemon runs elsewhere: domcfg made the target absolute, and one line. */
+		if (d->target[0] != '/' || strlen(d->target) > CFGPATH_MAX ||
+		    strpbrk(d->target, "\n\r")) {
+			return build_error(b, "disk %s: target '%s' is not an absolute path of at most "
+					   "%d bytes on one line", d->vdev, d->target, CFGPATH_MAX);
+		}
 		if (stat(d->target, &st) != 0) {
 			return build_error(b, "disk %s: %s does not exist", d->vdev, d->target);
 		}
@@ -195,7 +201,7 @@ static int device(struct keelctl *c, struct build *b, uint32_t backend, uint32_t
 static int backend_state(struct build *b)
 {
 	const char *name = b->cfg->name;
-	char text[2 * PATH_MAX + 128], file[32], mac[32] = "";
+	char text[CFGPATH_MAX + 128], file[32], mac[32] = "";
 
 	if (kb_state_begin(name, b->domid) != 0) {
 		return build_error(b, "writing the backends' state under %s: %s", kb_state_root(),
@@ -203,17 +209,10 @@ static int backend_state(struct build *b)
 	}
 	for (size_t i = 0; i < b->cfg->ndisks; i++) {
 		const struct domcfg_disk *d = &b->cfg->disks[i];
-		char abs[PATH_MAX];
 
-		/* The daemon runs elsewhere: a relative target is made absolute. */
-		if (d->target[0] == '/' || !getcwd(abs, sizeof(abs))) {
-			abs[0] = '\0';
-		} else {
-			strcat(abs, "/");
-		}
 		snprintf(file, sizeof(file), "block-%zu", i);
-		snprintf(text, sizeof(text), "domid=%u\nvdev=%s\ntarget=%s%s\naccess=%s\n", b->domid,
-			 d->vdev, abs, d->target, d->readonly ? "ro" : "rw");
+		snprintf(text, sizeof(text), "domid=%u\nvdev=%s\ntarget=%s\naccess=%s\n", b->domid,
+			 d->vdev, d->target, d->readonly ? "ro" : "rw");
 		if (kb_state_put(name, file, text) != 0) {
 			return build_error(b, "writing %s/%s/%s: %s", kb_state_root(), name, file,
 					   strerror(errno));

@@ -1,20 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 /* tools/build/image.c - reading a kernel or initrd file whole, with a size bound. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "build.h"
+
+/*
+ * Opened without blocking and checked to be a regular file before anything
+ * is read: a FIFO or a terminal named as the kernel would otherwise hang
+ * keelctl, and a directory or device has no size to bound.
+ */
+static FILE *open_regular(const char *path, char *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		snprintf(err, BUILD_ERR_MAX, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, BUILD_ERR_MAX, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "rb");
+	if (!f) {
+		snprintf(err, BUILD_ERR_MAX, "%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
 
 int image_read(const char *path, struct image *img, char *err)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f;
 	long size;
 
 	memset(img, 0, sizeof(*img));
 	img->path = path;
+	f = open_regular(path, err);
 	if (!f) {
-		snprintf(err, BUILD_ERR_MAX, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {

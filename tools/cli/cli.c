@@ -20,8 +20,8 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "create", cmd_create, "create CONFIG [-c] [-p]   build and start a domain (-c: attach "
-				"its console, -p: leave it paused)" },
+	{ "create", cmd_create, "create CONFIG [-c] [-p] [-F] build and start a domain (-c: attach "
+				"its console, -p: leave it paused, -F: monitor it in the foreground)" },
 	{ "list", cmd_list, "list [--json]             the domains, as a table or JSON" },
 	{ "console", cmd_console, "console DOMAIN            attach to a domain's console "
 				  "(Ctrl-] detaches)" },

@@ -7,8 +7,10 @@
 #ifndef KEELCTL_CLI_H
 #define KEELCTL_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <keelctl/events.h>
 #include <keelctl/keelctl.h>
 
 enum cli_exit {
@@ -29,6 +31,14 @@ struct cli {
 	void (*poll_hook)(void *arg);
 	void *poll_arg;
 	unsigned int poll_ms;		/* wait between polls (default 100) */
+	/*
+	 * Domain monitors (monitor.h): create leaves one behind only when
+	 * set (the program; the tests run them in-process with create -F).
+	 */
+	bool monitors;
+	/* Where monitors get KEEL_VIRQ_DOMAIN_STATE; NULL: they poll. */
+	struct keelctl_events *(*open_events)(char *why, int *err);
+	unsigned int monitor_poll_ms;	/* 0: 1000 */
 };
 
 int keelctl_cli(struct cli *cli, int argc, char **argv);

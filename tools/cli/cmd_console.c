@@ -6,10 +6,12 @@
  * (KEEL_HC_CONSOLE_WRITE_DOMAIN). Ctrl-] detaches, as in xl; so do the end
  * of our input and the domain going away.
  */
+#define _DEFAULT_SOURCE	/* cfmakeraw() */
 #include <errno.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <keel/errno.h>
 #include "cli.h"
@@ -64,7 +66,7 @@ static long forward_input(struct cli *cli, uint32_t domid)
 	return stop ? 1 : 0;
 }
 
-int cmd_console_attach(struct cli *cli, uint32_t domid)
+static int attach(struct cli *cli, uint32_t domid)
 {
 	uint64_t pos = 0;
 	bool input_open = cli->in_fd >= 0;
@@ -110,6 +112,30 @@ int cmd_console_attach(struct cli *cli, uint32_t domid)
 			cli->poll_hook(cli->poll_arg);
 		}
 	}
+}
+
+/*
+ * On a terminal, every key goes to the domain as typed, as on a serial
+ * line: no local echo (the guest echoes), no line editing, Ctrl-C and
+ * Ctrl-Z typed into the guest rather than acting on keelctl. The terminal
+ * is put back as it was however the attachment ends.
+ */
+int cmd_console_attach(struct cli *cli, uint32_t domid)
+{
+	struct termios saved, raw;
+	bool is_raw = false;
+	int rc;
+
+	if (cli->in_fd >= 0 && isatty(cli->in_fd) && tcgetattr(cli->in_fd, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		is_raw = tcsetattr(cli->in_fd, TCSANOW, &raw) == 0;
+	}
+	rc = attach(cli, domid);
+	if (is_raw) {
+		(void)tcsetattr(cli->in_fd, TCSANOW, &saved);
+	}
+	return rc;
 }
 
 int cmd_console(struct cli *cli, int argc, char **argv)

@@ -8,6 +8,9 @@
 #include <string.h>
 #include "cli.h"
 
+#define TOP_DELAY_MIN_S	0	/* no wait: frames as fast as Keel answers */
+#define TOP_DELAY_MAX_S	86400	/* a frame a day */
+
 struct row {
 	uint32_t domid;
 	struct keel_ctl_domain_info info;
@@ -139,6 +142,35 @@ static void top_frame(struct cli *cli, const struct row *rows, long n, const str
 	fflush(cli->out);
 }
 
+/* -n N: digits only (strtoul would take "-1" as a huge count), at least 1. */
+static bool top_frames(const char *s, unsigned long *out)
+{
+	char *end = NULL;
+
+	if (!(s[0] >= '0' && s[0] <= '9')) {
+		return false;
+	}
+	*out = strtoul(s, &end, 10);
+	return !*end && *out > 0;
+}
+
+/* -d SECS: a number in range (not "nan", not negative: they have no delay in ms). */
+static bool top_delay(const char *s, unsigned long *ms)
+{
+	char *end = NULL;
+	double secs;
+
+	if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.')) {
+		return false;
+	}
+	secs = strtod(s, &end);
+	if (*end || end == s || !(secs >= TOP_DELAY_MIN_S && secs <= TOP_DELAY_MAX_S)) {
+		return false;
+	}
+	*ms = (unsigned long)(secs * 1000);
+	return true;
+}
+
 int cmd_top(struct cli *cli, int argc, char **argv)
 {
 	unsigned long iterations = 0, delay_ms = 1000;
@@ -148,19 +180,20 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 	bool batch = false;
 
 	for (int i = 1; i < argc; i++) {
-		char *end = NULL;
-
 		if (strcmp(argv[i], "-b") == 0) {
 			batch = true;
 		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
-			iterations = strtoul(argv[++i], &end, 10);
+			if (!top_frames(argv[++i], &iterations)) {
+				return cli_fail(cli, EXIT_USAGE, "top: -n '%s' must be a number of "
+						"frames, 1 or more", argv[i]);
+			}
 		} else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
-			delay_ms = (unsigned long)(strtod(argv[++i], &end) * 1000);
+			if (!top_delay(argv[++i], &delay_ms)) {
+				return cli_fail(cli, EXIT_USAGE, "top: -d '%s' must be seconds, %d to %d",
+						argv[i], TOP_DELAY_MIN_S, TOP_DELAY_MAX_S);
+			}
 		} else {
 			return cli_fail(cli, EXIT_USAGE, "usage: top [-b] [-n N] [-d SECS]");
-		}
-		if (end && (*end || end == argv[i])) {
-			return cli_fail(cli, EXIT_USAGE, "top: '%s' is not a number", argv[i]);
 		}
 	}
 	/* The first frame needs a sample before it, one delay earlier. */

@@ -2,7 +2,15 @@
 /* tools/cli/main.c - the keelctl program: the CLI over this OS's transport. */
 #include <stdlib.h>
 #include <unistd.h>
+#include <keel/event_channel.h>
 #include "cli.h"
+
+/* What a domain monitor waits on: KEEL_VIRQ_DOMAIN_STATE on the driver's event channel device. */
+static struct keelctl_events *domain_state_events(char *why, int *err)
+{
+	return keelctl_events_open_linux(getenv("KEELCTL_EVTCHN_DEVICE"), KEEL_VIRQ_DOMAIN_STATE,
+					 why, err);
+}
 
 int main(int argc, char **argv)
 {
@@ -10,6 +18,7 @@ int main(int argc, char **argv)
 	struct cli cli = {
 		.c = &c, .out = stdout, .err = stderr, .in_fd = STDIN_FILENO,
 		.state_dir = getenv("KEELCTL_STATE_DIR"),
+		.monitors = true, .open_events = domain_state_events,
 	};
 	char why[160];
 	int err = 0, rc;

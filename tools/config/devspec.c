@@ -264,6 +264,28 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
+/*
+ * A network interface name as Linux takes one (dev_valid_name): 1..15
+ * bytes, not "." or "..", no '/', ':', blank or control character. It is
+ * also one line of the backend's state file.
+ */
+static int ifname_ok(const char *s, size_t size)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= size || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= ' ' || ch == 0x7f || ch == '/' || ch == ':') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int vif_item(struct domcfg_vif *v, char *item, const char *spec, const char *where,
 		    char *err, size_t errlen)
 {
@@ -288,7 +310,7 @@ static int vif_item(struct domcfg_vif *v, char *item, const char *spec, const ch
 		return 0;
 	}
 	if (strcmp(item, "bridge") == 0) {
-		if (!*val || strlen(val) >= sizeof(v->bridge) || strpbrk(val, " /\t")) {
+		if (!ifname_ok(val, sizeof(v->bridge))) {
 			return spec_error(err, errlen, where, "vif '%s': bridge '%s' is not an "
 					  "interface name", spec, val);
 		}

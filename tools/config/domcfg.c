@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <keel/control.h>
+#include "cfgpath.h"
 #include "domcfg.h"
 #include "xlcfg.h"
 
@@ -78,25 +79,13 @@ static int want_number(struct ctx *c, const struct xlcfg_setting *s, uint64_t mi
 
 static int want_path(struct ctx *c, const struct xlcfg_setting *s, char **out)
 {
-	const char *v, *slash;
-	size_t dirlen;
+	const char *v, *why = NULL;
 
 	if (want_string(c, s, &v) != 0) {
 		return -1;
 	}
-	if (!*v) {
-		return at(c, s->line, "'%s' is empty", s->key);
-	}
-	/* Relative paths are relative to the configuration file. */
-	slash = strrchr(c->path, '/');
-	dirlen = v[0] == '/' || !slash ? 0 : (size_t)(slash - c->path) + 1;
-	*out = malloc(dirlen + strlen(v) + 1);
-	if (!*out) {
-		return at(c, s->line, "out of memory");
-	}
-	memcpy(*out, c->path, dirlen);
-	strcpy(*out + dirlen, v);
-	return 0;
+	*out = cfgpath_resolve(c->path, v, &why);
+	return *out ? 0 : at(c, s->line, "'%s' %s", s->key, why);
 }
 
 static int want_list(struct ctx *c, const struct xlcfg_setting *s)
@@ -133,6 +122,10 @@ static int key_name(struct ctx *c, const struct xlcfg_setting *s)
 	}
 	if (digits) {
 		return at(c, s->line, "'name' must not be all digits (it would read as a domain id)");
+	}
+	if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
+		/* It names the backends' state directory, $KEEL_RUN_DIR/NAME. */
+		return at(c, s->line, "'name' must not be '.' or '..'");
 	}
 	memcpy(c->cfg->name, v, n + 1);
 	return 0;
@@ -272,6 +265,45 @@ static int key_on_crash(struct ctx *c, const struct xlcfg_setting *s)
 	return want_action(c, s, &c->cfg->on_crash);
 }
 
+/* keel_restart_limit = [ N, S ]: the monitor's restart guard, as a boot configuration's restart-limit. */
+static int key_keel_restart_limit(struct ctx *c, const struct xlcfg_setting *s)
+{
+	struct xlcfg_setting one = *s;
+	uint64_t v[2];
+
+	if (want_list(c, s) != 0) {
+		return -1;
+	}
+	if (s->nitems != 2) {
+		return at(c, s->line, "'keel_restart_limit' must be [ RESTARTS, SECONDS ]");
+	}
+	for (size_t i = 0; i < 2; i++) {
+		one.kind = s->items[i].kind;
+		one.text = s->items[i].text;
+		one.line = s->items[i].line;
+		if (want_number(c, &one, 1, i == 0 ? 1000 : 86400, &v[i]) != 0) {
+			return -1;
+		}
+	}
+	c->cfg->restart_limit = (uint32_t)v[0];
+	c->cfg->restart_window_s = (uint32_t)v[1];
+	return 0;
+}
+
+/* A disk's target, as the kernel's path: relative to the file's directory, made absolute. */
+static int resolve_target(struct ctx *c, struct domcfg_disk *d)
+{
+	const char *why = NULL;
+	char *abs = cfgpath_resolve(c->path, d->target, &why);
+
+	if (!abs) {
+		return at(c, d->line, "'disk' %s: target %s", d->vdev, why);
+	}
+	free(d->target);
+	d->target = abs;
+	return 0;
+}
+
 static int key_disk(struct ctx *c, const struct xlcfg_setting *s)
 {
 	char where[64];
@@ -294,9 +326,19 @@ static int key_disk(struct ctx *c, const struct xlcfg_setting *s)
 		}
 		d->line = s->items[i].line;
 		c->cfg->ndisks++;
+		if (resolve_target(c, d) != 0) {
+			return -1;
+		}
 		for (size_t k = 0; k + 1 < c->cfg->ndisks; k++) {
-			if (strcmp(c->cfg->disks[k].vdev, d->vdev) == 0) {
+			const struct domcfg_disk *o = &c->cfg->disks[k];
+
+			if (strcmp(o->vdev, d->vdev) == 0) {
 				return at(c, d->line, "'disk': vdev '%s' used twice", d->vdev);
+			}
+			/* Two views of one image, one of them writable, corrupt it. */
+			if (strcmp(o->target, d->target) == 0 && !(o->readonly && d->readonly)) {
+				return at(c, d->line, "'disk' %s: target %s is also %s's; the same image "
+					  "twice must be read-only both times", d->vdev, d->target, o->vdev);
 			}
 		}
 	}
@@ -476,6 +518,7 @@ static const struct key keys[] = {
 	{ "uuid", key_uuid }, { "cpu_weight", key_cpu_weight }, { "cap", key_cap },
 	{ "keel_caps", key_keel_caps }, { "keel_platform", key_keel_platform },
 	{ "keel_console", key_keel_console }, { "keel_boot_protocol", key_keel_boot_protocol },
+	{ "keel_restart_limit", key_keel_restart_limit },
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 
@@ -594,6 +637,9 @@ int domcfg_parse(const char *path, const char *text, size_t len, struct domcfg *
 	cfg->memory_mib = 128;
 	cfg->vcpus = 1;
 	cfg->console = true;
+	cfg->on_reboot = DOMCFG_RESTART;
+	cfg->restart_limit = DOMCFG_RESTART_LIMIT;
+	cfg->restart_window_s = DOMCFG_RESTART_WINDOW_S;
 	if (xlcfg_parse(c.file, text, len, &x, err, errlen) != 0) {
 		return -1;
 	}
@@ -626,11 +672,13 @@ int domcfg_load(const char *path, struct domcfg *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	buf = malloc(FILE_MAX + 1);
+	errno = 0;
 	n = buf ? fread(buf, 1, FILE_MAX + 1, f) : 0;
 	if (!buf || ferror(f) || n > FILE_MAX) {
+		/* A directory opens, and says why only when read. */
 		snprintf(err, errlen, "%s: %s", path, !buf ? "out of memory" :
 			 n > FILE_MAX ? "larger than 1 MiB: not a domain configuration" :
-			 "read error");
+			 errno ? strerror(errno) : "read error");
 		fclose(f);
 		free(buf);
 		return -1;

@@ -16,6 +16,8 @@
 #define DOMCFG_DISKS_MAX	26
 #define DOMCFG_VIFS_MAX		16
 #define DOMCFG_CMDLINE_MAX	2048
+#define DOMCFG_RESTART_LIMIT	3	/* as Keel's own restart-limit default, <3 60> */
+#define DOMCFG_RESTART_WINDOW_S	60
 
 enum domcfg_type {
 	DOMCFG_TYPE_PVH,		/* ELF kernels: Keel native or PVH entry */
@@ -36,7 +38,7 @@ enum domcfg_action {
 };
 
 struct domcfg_disk {
-	char *target;			/* the image file or block device */
+	char *target;			/* the image file or block device, absolute */
 	char vdev[DOMCFG_LABEL_MAX];	/* the label the guest is given */
 	bool readonly;
 	int line;
@@ -55,10 +57,14 @@ struct domcfg {
 	uint32_t vcpus;
 	enum domcfg_type type;
 	enum domcfg_boot boot_protocol;
-	char *kernel;			/* path, resolved against the file's directory */
+	/* Paths are absolute: a relative one was resolved against the file's directory. */
+	char *kernel;
 	char *ramdisk;			/* or NULL */
 	char *cmdline;			/* or NULL */
-	enum domcfg_action on_poweroff, on_reboot, on_crash;
+	enum domcfg_action on_poweroff, on_reboot, on_crash;	/* xl's defaults: destroy, restart, destroy */
+	/* keel_restart_limit: at most this many restarts within the window, else destroy. */
+	uint32_t restart_limit;
+	uint32_t restart_window_s;
 	uint8_t uuid[16];
 	bool uuid_set;
 	uint32_t weight;		/* 0: Keel's default */
@@ -85,7 +91,11 @@ int domcfg_parse(const char *path, const char *text, size_t len, struct domcfg *
 
 void domcfg_free(struct domcfg *cfg);
 
-/* Disk and vif specs (one list item each); @where prefixes messages ("vm.cfg:4"). */
+/*
+ * Disk and vif specs (one list item each); @where prefixes messages
+ * ("vm.cfg:4"). The disk's target is left as written: domcfg_parse()
+ * resolves it against the file's directory (cfgpath.h).
+ */
 int domcfg_parse_disk(const char *spec, struct domcfg_disk *d, const char *where, char *err,
 		      size_t errlen);
 int domcfg_parse_vif(const char *spec, struct domcfg_vif *v, const char *where, char *err,

@@ -8,6 +8,7 @@ int main(void)
 {
 	CU_SuiteInfo suites[] = {
 		xlcfg_suite, devspec_suite, lib_suite, create_suite, linux_suite, cli_suite,
+		monitor_suite, paths_suite, console_suite, trust_suite,
 		CU_SUITE_INFO_NULL,
 	};
 	unsigned int failed, ran;

@@ -176,7 +176,13 @@ static void test_nothing_half_created(void)
 	refused(cfg, -1, "without a Keel entry note or PVH entry note");
 	snprintf(cfg, sizeof(cfg), "name='future'\nmemory=4\nkernel='%s'\n",
 		 kernel("future.elf", &future));
-	refused(cfg, -1, "built for Keel ABI 1.99, this Keel is 1.0");
+	{
+		char why[64];
+
+		snprintf(why, sizeof(why), "built for Keel ABI 1.99, this Keel is %u.%u",
+			 KEEL_ABI_MAJOR, KEEL_ABI_MINOR);
+		refused(cfg, -1, why);
+	}
 	snprintf(cfg, sizeof(cfg), "name='hvm'\nmemory=4\ntype='hvm'\nkernel='%s'\n", kpath);
 	refused(cfg, -1, "type = \"hvm\" boots bzImage kernels");
 	refused("name='text'\nmemory=4\nkernel='vm.cfg'\n", -1, "vm.cfg: not an ELF file");

@@ -9,7 +9,8 @@
 #include <CUnit/CUnit.h>
 #include <keelctl/keelctl.h>
 
-extern CU_SuiteInfo xlcfg_suite, devspec_suite, lib_suite, create_suite, linux_suite, cli_suite;
+extern CU_SuiteInfo xlcfg_suite, devspec_suite, lib_suite, create_suite, linux_suite, cli_suite,
+	monitor_suite, paths_suite, console_suite, trust_suite;
 
 /* The shared fake Keel: a control domain "ctl" holding every capability. */
 struct env {

@@ -79,6 +79,12 @@ struct bootcfg {
 	unsigned int domain_count;
 	struct domain_spec domains[BOOTCFG_MAX_DOMAINS];
 	unsigned int problems;		/* reported problems, all kinds */
+	/*
+	 * The root's "console-input": index of the domain that has the serial
+	 * input once the boot domains start; -1 leaves it with Keel (absent,
+	 * or a problem with it was reported).
+	 */
+	int console_input;
 };
 
 /* What the parser needs from its caller. */

@@ -71,6 +71,13 @@ void console_domain_destroy(struct domain *d);
 void console_set_serial_input(struct domain *d, bool allowed);
 
 /*
+ * Give the serial input to @d, as if the operator had switched to it: the
+ * boot configuration's console-input, once its domain runs. Refused (false,
+ * the input stays where it is) unless @d accepts serial input and is live.
+ */
+bool console_give_input(struct domain *d);
+
+/*
  * Output Keel produces for @d (an emulated debug port, the boot self-test
  * guest): handled exactly like bytes of KEEL_HC_CONSOLE_WRITE. Any context.
  */

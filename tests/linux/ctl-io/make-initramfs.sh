@@ -4,19 +4,21 @@
 # the backend test (tests/integration/ctl-io.cmake).
 #
 # Usage: make-initramfs.sh BUSYBOX KEEL_KO KEELCTL BACKENDD GUEST_VMLINUZ GUEST_INITRD SRCDIR
-#                          DEB_DIR KVER OUT
+#                          DEB_DIR KVER OUT REFERENCE_ELF
 #
 # OUT is a gzip'ed cpio (newc) holding busybox, SRCDIR/init as /init,
 # keel.ko as /lib/modules/keel.ko, the static keelctl and keel-backendd in
-# /bin, the guest's kernel, initramfs and guest.cfg in /etc/keel, and the
+# /bin, the guest's kernel, initramfs and guest.cfg, and the reference
+# port's kernel and ref.cfg in /etc/keel, and the
 # TAP and bridge modules (tun, llc, stp, bridge) of DEB_DIR's linux-image-KVER
 # in /lib/modules.
 set -eu
 
 busybox=$1 keel_ko=$2 keelctl=$3 backendd=$4 gvmlinuz=$5 ginitrd=$6 src=$7 debs=$8 kver=$9
-out=${10}
+out=${10} ref_elf=${11}
 
-for f in "$busybox" "$keel_ko" "$keelctl" "$backendd" "$gvmlinuz" "$ginitrd" "$src/init"; do
+for f in "$busybox" "$keel_ko" "$keelctl" "$backendd" "$gvmlinuz" "$ginitrd" "$src/init" \
+	"$ref_elf"; do
 	[ -f "$f" ] || { echo "make-initramfs (ctl-io): $f is missing" >&2; exit 1; }
 done
 for f in "$keelctl" "$backendd"; do
@@ -40,6 +42,8 @@ cp "$keel_ko" "$root/lib/modules/keel.ko"
 cp "$gvmlinuz" "$root/etc/keel/guest-vmlinuz"
 cp "$ginitrd" "$root/etc/keel/guest-initrd.img"
 cp "$src/guest.cfg" "$root/etc/keel/guest.cfg"
+cp "$ref_elf" "$root/etc/keel/reference.elf"
+cp "$src/ref.cfg" "$root/etc/keel/ref.cfg"
 chmod 755 "$root/bin/busybox" "$root/bin/keelctl" "$root/bin/keel-backendd" "$root/init"
 deb=$(ls "$debs"/linux-image-"$kver"_*.deb | head -1)
 dpkg-deb -x "$deb" "$work/kimg"

@@ -545,6 +545,92 @@ static void test_too_many_domains(void)
 	CU_ASSERT_EQUAL(report_count, 1);
 }
 
+/* --- the root's console-input --------------------------------------------- */
+
+/*
+ * A root whose console-input is @len bytes at @value, then domains: "ctl"
+ * (console = "serial"), "quiet" (no console property) and "broken" (skipped:
+ * no kernel), and "twin", skipped as a second "ctl".
+ */
+static bool parse_console_input(const void *value, int len)
+{
+	CU_ASSERT_EQUAL_FATAL(fdt_create(blob, sizeof(blob)), 0);
+	CU_ASSERT_EQUAL_FATAL(fdt_finish_reservemap(blob), 0);
+	fdt_begin_node(blob, "");
+	fdt_property_string(blob, "compatible", "keel,boot-config");
+	fdt_property_u32(blob, "keel,config-version", 1);
+	if (value) {
+		fdt_property(blob, "console-input", value, len);
+	}
+	fdt_begin_node(blob, "domains");
+	begin_domain("ctl", 64);
+	fdt_property_string(blob, "console", "serial");
+	end_node();
+	begin_domain("quiet", 64);
+	end_node();
+	fdt_begin_node(blob, "broken");
+	fdt_property_u32(blob, "memory-mib", 8);
+	fdt_property_string(blob, "console", "serial");
+	end_node();
+	begin_domain("twin", 8);
+	fdt_property_string(blob, "domain-name", "ctl");
+	fdt_property_string(blob, "console", "serial");
+	end_node();
+	return finish_and_parse();
+}
+
+#define INPUT(s)	(s), (int)sizeof(s)
+
+static void test_console_input(void)
+{
+	/* Absent: the input starts with Keel, nothing reported beyond the fixture's two. */
+	CU_ASSERT_TRUE_FATAL(parse_console_input(NULL, 0));
+	CU_ASSERT_EQUAL(cfg.console_input, -1);
+	CU_ASSERT_EQUAL(report_count, 2);
+	CU_ASSERT_TRUE(reported("/domains/broken: property 'kernel': missing (required)"));
+	CU_ASSERT_TRUE(reported("/domains/twin: property 'domain-name': 'ctl' is already the name of /domains/ctl"));
+
+	/* Named: that domain, the one kept and not its skipped twin. */
+	setup();
+	CU_ASSERT_TRUE_FATAL(parse_console_input(INPUT("ctl")));
+	CU_ASSERT_EQUAL(cfg.console_input, 0);
+	CU_ASSERT_EQUAL(report_count, 2);
+	CU_ASSERT_FALSE(cfg.domains[0].skipped);
+	CU_ASSERT_FALSE(cfg.domains[1].skipped);
+}
+
+static void test_console_input_problems(void)
+{
+	static const struct {
+		const void *value;
+		int len;
+		const char *report;
+	} cases[] = {
+		{ INPUT("nobody"), "config: /: property 'console-input': no domain named 'nobody' "
+		  "under /domains; the input starts with Keel" },
+		{ INPUT("quiet"), "config: /: property 'console-input': domain 'quiet' does not "
+		  "accept serial input (it needs console = \"serial\"); the input starts with Keel" },
+		{ INPUT("broken"), "config: /: property 'console-input': domain 'broken' was "
+		  "skipped; the input starts with Keel" },
+		{ INPUT("ctl\0quiet"), "config: /: property 'console-input': must be one domain "
+		  "name, e.g. \"ctl\"; the input starts with Keel" },
+		{ "ctl", 3, "must be one domain name" },	/* no NUL */
+		{ "", 1, "must be one domain name" },
+		{ "\0\0\0\1", 4, "must be one domain name" },	/* a number */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup();
+		CU_ASSERT_TRUE_FATAL(parse_console_input(cases[i].value, cases[i].len));
+		CU_ASSERT_EQUAL(cfg.console_input, -1);
+		CU_ASSERT_EQUAL(report_count, 3);	/* the fixture's two, and this one */
+		CU_ASSERT_TRUE(reported(cases[i].report));
+		/* A problem here skips no domain. */
+		CU_ASSERT_FALSE(cfg.domains[0].skipped);
+		CU_ASSERT_FALSE(cfg.domains[1].skipped);
+	}
+}
+
 /* --- unusable blobs ------------------------------------------------------- */
 
 static void test_not_a_tree(void)
@@ -619,6 +705,8 @@ static CU_TestInfo tests[] = {
 	{ "not a device tree", test_not_a_tree },
 	{ "truncated blob", test_truncated_blob },
 	{ "wrong root", test_wrong_root },
+	{ "console-input names the domain with the input at boot", test_console_input },
+	{ "console-input problems: reported, input with Keel", test_console_input_problems },
 	CU_TEST_INFO_NULL,
 };
 

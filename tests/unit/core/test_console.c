@@ -726,6 +726,47 @@ static void test_no_domain_takes_input(void)
 	UNIT_CHECK_ALL_RETURNED();
 }
 
+/* The boot configuration's console-input: the input starts with a domain. */
+static void test_input_given_at_boot(void)
+{
+	struct domain *a = make("alpha", 0), *b = make("beta", 0), *c = make("gamma", 0);
+	char want[128];
+
+	console_set_serial_input(a, true);
+	console_set_serial_input(b, true);
+
+	/* Refused for a domain that does not accept serial input: nothing said, Keel keeps it. */
+	CU_ASSERT_FALSE(console_give_input(c));
+	CU_ASSERT_STRING_EQUAL(fake_console(), "");
+	type("m");
+	CU_ASSERT_TRUE(fake_console_has("[keel] memory: "));
+
+	fake_console_clear();
+	CU_ASSERT_TRUE(console_give_input(b));
+	snprintf(want, sizeof(want), "[keel] console input: domain %u 'beta' (press Ctrl-A three "
+		 "times to switch)\n", b->domid);
+	CU_ASSERT_STRING_EQUAL(fake_console(), want);
+	type("ls\r");	/* beta's now, not Keel's keys */
+	CU_ASSERT_EQUAL(console_hc_read(b, DST_GPA, 64), 3);
+	CU_ASSERT_EQUAL(console_hc_read(a, DST_GPA, 64), 0);
+
+	/* Ctrl-A three times goes on from beta, past the end, back to Keel. */
+	fake_console_clear();
+	type("\x01\x01\x01");
+	CU_ASSERT_STRING_EQUAL(fake_console(), "[keel] console input: hypervisor (press h for "
+			       "help, Ctrl-A three times to switch)\n");
+
+	/* A domain that is going away cannot be given it. */
+	CU_ASSERT_EQUAL(domain_destroy(a), 0);
+	fake_console_clear();
+	CU_ASSERT_FALSE(console_give_input(a));
+	CU_ASSERT_STRING_EQUAL(fake_console(), "");
+	domain_put(a);
+	finish(b);
+	finish(c);
+	UNIT_CHECK_ALL_RETURNED();
+}
+
 static void test_keel_keys(void)
 {
 	struct domain *a = make("web", 0), *b = make("storage", 0);
@@ -808,6 +849,7 @@ static CU_TestInfo console_tests[] = {
 	{ "Ctrl-A three times switches the input", test_ctrl_a_three_times_switches_input },
 	{ "typed input raises the VIRQ", test_typed_input_raises_the_virq },
 	{ "no domain takes input", test_no_domain_takes_input },
+	{ "the input given to a domain at boot", test_input_given_at_boot },
 	{ "Keel's keys: help, list, memory", test_keel_keys },
 	{ "the list skips dying domains", test_list_skips_dying_domains },
 	CU_TEST_INFO_NULL,

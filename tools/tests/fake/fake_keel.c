@@ -19,6 +19,7 @@
 #include <public/keel/abi.h>
 #include <public/keel/errno.h>
 #include <public/keel/hypercall.h>
+#include <public/keel/shared_info.h>
 #include "fake_arch.h"
 #include "fake_keel.h"
 
@@ -161,6 +162,16 @@ int fake_keel_guest_shutdown(uint32_t domid, uint32_t reason)
 	rc = domain_shutdown(d, reason);
 	domain_put(d);
 	return rc;
+}
+
+bool fake_keel_take_pending(void *dom, uint32_t port)
+{
+	struct domain *d = dom;
+	uint64_t bit = 1ull << (port % 64);
+	bool was = __atomic_fetch_and(&d->shared_info->evtchn_pending[port / 64], ~bit,
+				      __ATOMIC_ACQ_REL) & bit;
+
+	return was;
 }
 
 void fake_keel_set_time(uint64_t ns)

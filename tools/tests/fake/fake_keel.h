@@ -41,6 +41,9 @@ int fake_keel_guest_print(uint32_t domid, const char *s);
 int fake_keel_guest_shutdown(uint32_t domid, uint32_t reason);
 
 
+/* Whether @dom's port @port is pending; clears it (what a kernel's upcall does). */
+bool fake_keel_take_pending(void *dom, uint32_t port);
+
 /* Set the fake clock (Keel time, ns). */
 void fake_keel_set_time(uint64_t ns);
 
