@@ -1,60 +1,89 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * role_bench_block.c - the PV block benchmark roles (tests/bench/keel-bench,
- * tests/configs/bench-block.dts). bench-blkback owns a RAM disk and first
- * measures it directly, in-domain, through the same store functions its
- * backend then serves it with; bench-blkfront measures the same patterns
- * through PV. The ratio of the two is what the PV path costs. Patterns:
- * sequential reads and writes of SEQ_BYTES per request, random reads and
- * writes of 4 KiB; each runs for at least PHASE_NS. Figures, one line per
- * pattern and side:
- *   keelbench: blk-<direct|pv>-<seq|rand>-<read|write>: BYTES bytes NS ns
- * and one keeltest group each: reference-bench-<role>: SUCCESS n checks.
+ * tests/configs/bench-block.dts): bench-blkback owns a RAM disk, measures
+ * it directly and serves it; bench-blkfront measures the same work through
+ * PV. The two alternate within one boot, so that each PV figure has a
+ * direct one taken moments before or after it on the same loaded host.
+ *
+ * The in-band protocol: the disk has a control area after its data. A
+ * READ of control sector ROUNDS_MAX * p + r asks the backend to measure
+ * pattern p directly for round r; it answers when that is done. The
+ * frontend runs, per round and pattern, that READ and then its own PV
+ * measurement (even rounds) or the other way round (odd rounds), so that
+ * a drift of the host's speed does not favour one side.
+ *
+ * Each measurement is a fixed amount of work (pattern.requests requests
+ * of pattern.bytes), timed from the first request to the last completion.
+ * Figures, one line each:
+ *   keelbench: blk-<direct|pv> <pattern> round R: BYTES bytes NS ns
+ *   keelbench: blk-memcpy: BYTES bytes NS ns      (the backend's memcpy alone)
+ * and one keeltest group per role: reference-bench-<role>: SUCCESS n checks.
+ * Command line knobs, for comparing backend and frontend options:
+ * poll_us=N (both sides poll their rings N us, default 0), bounce=1 (the
+ * backend copies through bounce pages and read()/write() instead of the
+ * store's memory).
  */
 #include "ref.h"
 
 #include <keel_pv/block.h>
 
-#define DISK_PAGES	4096u			/* a 16 MiB RAM disk */
-#define SEQ_BYTES	(64u * 1024u)
-#define SEQ_PAGES	(SEQ_BYTES / KPV_PAGE_SIZE)
-#define QUEUE_DEPTH	32u			/* the frontend's requests in flight */
-#define PHASE_NS	(1 * KT_NS_PER_S)
+#define DATA_PAGES	4096u			/* a 16 MiB RAM disk ... */
+#define CTRL_PAGES	16u			/* ... and the control area after it */
+#define DISK_PAGES	(DATA_PAGES + CTRL_PAGES)
+#define DATA_SECTORS	(DATA_PAGES * 8ull)
+#define ROUNDS		9u			/* odd: a median is one pair's ratio */
+#define ROUNDS_MAX	16u
+#define MAX_BYTES	(128u * 1024u)		/* the largest request */
+#define MAX_PAGES	(MAX_BYTES / KPV_PAGE_SIZE)
+#define MAX_DEPTH	64u			/* the most requests in flight: a ring of order 1 */
 #define CONNECT_WAIT	(60 * KT_NS_PER_S)	/* the other domain may still be booting */
-#define IO_WAIT		(30 * KT_NS_PER_S)
-/* Each side has a CPU of its own (bench-block.dts): both poll their rings this long. */
-#define POLL_NS		(1000 * 1000u)
+#define IO_WAIT		(60 * KT_NS_PER_S)
 
-enum { SEQ_READ, SEQ_WRITE, RAND_READ, RAND_WRITE, PATTERNS };
-static const char *const pattern_name[PATTERNS] = {
-	"seq-read", "seq-write", "rand-read", "rand-write",
+/*
+ * What is measured. Sequential requests of 128 KiB with 16 in flight are
+ * copy-bound; random 4 KiB ones are bound by round trips: at depth 1 each
+ * costs a notification and a wake-up each way, at 32 or 64 (a whole ring)
+ * they share them.
+ */
+struct pattern {
+	const char *name;
+	uint32_t bytes;		/* per request */
+	uint32_t depth;		/* in flight through PV (directly: one at a time) */
+	uint32_t requests;	/* per measurement */
+	bool random, write;
 };
 
-static bool is_write(int p)
-{
-	return p == SEQ_WRITE || p == RAND_WRITE;
-}
+static const struct pattern patterns[] = {
+	{ "seq-read-128k-qd16", 128 * 1024, 16, 1024, false, false },
+	{ "seq-write-128k-qd16", 128 * 1024, 16, 1024, false, true },
+	{ "rand-read-4k-qd32", 4096, 32, 4096, true, false },
+	{ "rand-write-4k-qd32", 4096, 32, 4096, true, true },
+	{ "rand-read-4k-qd64", 4096, 64, 4096, true, false },
+	{ "rand-read-4k-qd1", 4096, 1, 256, true, false },
+};
 
-static uint32_t request_bytes(int p)
-{
-	return p == SEQ_READ || p == SEQ_WRITE ? SEQ_BYTES : KPV_PAGE_SIZE;
-}
+#define PATTERNS	(sizeof(patterns) / sizeof(patterns[0]))
 
-/* The first sector of request @n of pattern @p: in order, or anywhere 4 KiB-aligned. */
-static uint64_t request_sector(int p, uint64_t n)
-{
-	uint64_t blocks = DISK_PAGES, per = request_bytes(p) / KPV_PAGE_SIZE;
+_Static_assert(ROUNDS <= ROUNDS_MAX && PATTERNS * ROUNDS_MAX <= CTRL_PAGES * 8,
+	       "a control sector for each round of each pattern");
 
-	if (p == SEQ_READ || p == SEQ_WRITE) {
-		return (n * per % blocks) * 8;
+/* The first sector of request @n of @p: in order, or anywhere 4 KiB-aligned. */
+static uint64_t request_sector(const struct pattern *p, uint64_t n)
+{
+	uint64_t per = p->bytes / KPV_PAGE_SIZE;
+
+	if (!p->random) {
+		return (n * per % DATA_PAGES) * 8;
 	}
 	/* A fixed multiplicative hash of n: the same "random" sequence on both sides. */
-	return ((n * 2654435761u) >> 7) % blocks * 8;
+	return ((n * 2654435761u) >> 7) % DATA_PAGES * 8;
 }
 
-static void report(const char *side, int p, uint64_t bytes, uint64_t ns)
+static void report(const char *side, uint32_t p, uint32_t round, uint64_t bytes, uint64_t ns)
 {
-	kt_printf("keelbench: blk-%s-%s: %lu bytes %lu ns\n", side, pattern_name[p], bytes, ns);
+	kt_printf("keelbench: blk-%s %s round %u: %lu bytes %lu ns\n", side, patterns[p].name,
+		  round, bytes, ns);
 }
 
 static bool find_device(struct kpv *k, bool backend, struct kpv_device_info *out)
@@ -71,11 +100,14 @@ static bool find_device(struct kpv *k, bool backend, struct kpv_device_info *out
 	return false;
 }
 
-/* --- bench-blkback: the RAM disk, measured directly, then served ------------------- */
+/* --- bench-blkback: the RAM disk, served, measured directly when asked ------------- */
 
 struct ramdisk {
 	uint8_t *page[DISK_PAGES];	/* the disk's 4 KiB blocks, from the page pool */
-	uint32_t bad;
+	struct kpv_blk_iov iov[MAX_PAGES];	/* the direct path's buffer, a bounce page's peer */
+	uint32_t bad;			/* out-of-range or malformed calls */
+	uint32_t direct_rc;		/* failed direct requests */
+	uint32_t measured;		/* direct measurements done */
 	bool up, left, released;
 };
 
@@ -107,6 +139,43 @@ static int rd_copy(uint64_t sector, const struct kpv_blk_iov *iov, unsigned int 
 	return 0;
 }
 
+/*
+ * Pattern @p's work straight through the store's functions, one request
+ * at a time from the backend's own buffer (as its bounce pages are): the
+ * most the disk gives anyone in this domain.
+ */
+static void direct_measure(uint32_t p, uint32_t round)
+{
+	const struct pattern *pat = &patterns[p];
+	uint32_t pages = pat->bytes / KPV_PAGE_SIZE;
+	uint64_t start = kpv_shim_now_ns();
+
+	for (uint32_t n = 0; n < pat->requests; n++) {
+		if (rd_copy(request_sector(pat, n), rd.iov, pages, pat->write) != 0) {
+			rd.direct_rc++;
+		}
+	}
+	report("direct", p, round, (uint64_t)pat->requests * pat->bytes,
+	       kpv_shim_now_ns() - start);
+	rd.measured++;
+}
+
+/*
+ * A READ at @sector in the control area: a request to measure (above).
+ * Malformed ones (a write, a pattern or round out of range) only count as
+ * bad; the frontend is the benchmark's own, but the disk trusts no one.
+ */
+static void control(uint64_t sector, bool write)
+{
+	uint64_t i = sector - DATA_SECTORS;
+
+	if (write || i % ROUNDS_MAX >= ROUNDS || i / ROUNDS_MAX >= PATTERNS) {
+		rd.bad++;
+		return;
+	}
+	direct_measure((uint32_t)(i / ROUNDS_MAX), (uint32_t)(i % ROUNDS_MAX));
+}
+
 static void rd_geometry(void *ctx, struct kpv_blk_geometry *g)
 {
 	*g = (struct kpv_blk_geometry){ DISK_PAGES * 8ull, 512, 4096, false };
@@ -114,12 +183,18 @@ static void rd_geometry(void *ctx, struct kpv_blk_geometry *g)
 
 static int rd_read(void *ctx, uint64_t sector, const struct kpv_blk_iov *iov, unsigned int n)
 {
+	if (sector >= DATA_SECTORS) {
+		control(sector, false);
+	}
 	return rd_copy(sector, iov, n, false);
 }
 
 static int rd_write(void *ctx, uint64_t sector, const struct kpv_blk_iov *iov, unsigned int n,
 		    bool fua)
 {
+	if (sector >= DATA_SECTORS) {
+		control(sector, true);
+	}
 	return rd_copy(sector, iov, n, true);
 }
 
@@ -129,6 +204,9 @@ static void *rd_memory(void *ctx, uint64_t sector, bool write)
 	if (sector / 8 >= DISK_PAGES) {
 		rd.bad++;
 		return NULL;
+	}
+	if (sector >= DATA_SECTORS) {
+		control(sector, write);
 	}
 	return rd.page[sector / 8] + sector % 8 * 512;
 }
@@ -141,42 +219,25 @@ static const struct kpv_blk_store rd_store = {
 	.memory = rd_memory,
 };
 
-/*
- * Each pattern straight through the store functions, one request at a time
- * from a buffer of the backend's own (as its bounce pages are), for at
- * least PHASE_NS: the most the disk can give anyone in this domain.
- */
-static void back_direct(void)
+static const struct kpv_blk_store rd_bounce_store = {
+	.geometry = rd_geometry,
+	.read = rd_read,
+	.write = rd_write,
+};
+
+/* The backend's memcpy alone, 64 KiB at a time: what a copy-bound path cannot beat. */
+static void memcpy_measure(void)
 {
-	static struct kpv_blk_iov iov[SEQ_PAGES];
-	uint8_t *buf[SEQ_PAGES];
-	uint32_t got = 0;
+	const uint32_t rounds = 256;
+	uint64_t start = kpv_shim_now_ns();
 
-	while (got < SEQ_PAGES && (buf[got] = kpv_shim_page_alloc()) != NULL) {
-		memset(buf[got], 0x5a, KPV_PAGE_SIZE);
-		iov[got] = (struct kpv_blk_iov){ buf[got], KPV_PAGE_SIZE };
-		got++;
-	}
-	if (kt_check_eq("direct buffers", got, SEQ_PAGES)) {
-		for (int p = 0; p < PATTERNS; p++) {
-			uint32_t pages = request_bytes(p) / KPV_PAGE_SIZE;
-			uint64_t start = kpv_shim_now_ns(), n = 0, now;
-			int rc = 0;
-
-			do {
-				uint64_t sector = request_sector(p, n++);
-
-				rc |= is_write(p) ? rd_write(&rd, sector, iov, pages, false)
-						  : rd_read(&rd, sector, iov, pages);
-				now = kpv_shim_now_ns();
-			} while (now - start < PHASE_NS);
-			kt_check_eq(pattern_name[p], rc, 0);
-			report("direct", p, n * request_bytes(p), now - start);
+	for (uint32_t n = 0; n < rounds; n++) {
+		for (uint32_t i = 0; i < 16; i++) {
+			memcpy(rd.page[(n * 16 + i) % DATA_PAGES], rd.iov[i].base, KPV_PAGE_SIZE);
 		}
 	}
-	while (got > 0) {
-		kpv_shim_page_free(buf[--got]);
-	}
+	kt_printf("keelbench: blk-memcpy: %lu bytes %lu ns\n", rounds * 64ul * 1024,
+		  kpv_shim_now_ns() - start);
 }
 
 static void rd_connection(void *ctx, bool up)
@@ -210,45 +271,63 @@ static bool rd_gone(void *ctx)
 	return rd.released;
 }
 
-static void back_run(struct kpv *k)
+static void back_serve(struct kpv *k)
 {
 	const struct kpv_blkback_opts opts = {
 		.features = ~0ull, .max_rings = 1, .max_ring_order = 1, .max_segments = 256,
-		.poll_ns = POLL_NS,
+		.poll_ns = (uint32_t)kt_cmdline_u64("poll_us", 0) * 1000u,
 	};
+	bool bounce = kt_cmdline_u64("bounce", 0) != 0;
 	struct kpv_device_info dev;
 	struct kpv_blkback *be = NULL;
-	uint32_t pages = 0;
+
+	kt_note("bench-blkback: %s store, polling %u us", bounce ? "bounce" : "memory",
+		opts.poll_ns / 1000);
+	if (kt_check(find_device(k, true, &dev), "a block device to serve", "none") &&
+	    kt_check_rc("kpv_blkback_open",
+			kpv_blkback_open(k, &dev, bounce ? &rd_bounce_store : &rd_store, &rd,
+					 &opts, &rd_ops, &be), 0)) {
+		kt_check(ref_wait(rd_up, NULL, CONNECT_WAIT), "frontend connected", "not in 60 s");
+		kt_check(ref_wait(rd_left, NULL, 20 * CONNECT_WAIT), "frontend done",
+			 "still there");
+		kt_check_eq("out of range or malformed calls", rd.bad, 0);
+		kt_check_eq("failed direct requests", rd.direct_rc, 0);
+		kt_check_eq("direct measurements", rd.measured, PATTERNS * ROUNDS);
+		kpv_blkback_close(be, false);
+		kt_check(ref_wait(rd_gone, NULL, IO_WAIT), "released", "not in 60 s");
+	}
+}
+
+static void back_run(struct kpv *k)
+{
+	uint32_t pages = 0, bufs = 0;
 
 	memset(&rd, 0, sizeof(rd));
 	while (pages < DISK_PAGES && (rd.page[pages] = kpv_shim_page_alloc()) != NULL) {
 		memset(rd.page[pages++], 0, KPV_PAGE_SIZE);
 	}
-	if (kt_check_eq("disk pages", pages, DISK_PAGES)) {
-		back_direct();
-		/* Opened only now: the frontend starts once the direct figures are in. */
-		if (kt_check(find_device(k, true, &dev), "a block device to serve", "none") &&
-		    kt_check_rc("kpv_blkback_open",
-				kpv_blkback_open(k, &dev, &rd_store, &rd, &opts, &rd_ops, &be), 0)) {
-			kt_check(ref_wait(rd_up, NULL, CONNECT_WAIT), "frontend connected",
-				 "not in 60 s");
-			kt_check(ref_wait(rd_left, NULL, 4 * CONNECT_WAIT), "frontend done",
-				 "still there");
-			kt_check_eq("out of range calls", rd.bad, 0);
-			kpv_blkback_close(be, false);
-			kt_check(ref_wait(rd_gone, NULL, IO_WAIT), "released", "not in 30 s");
-		}
+	while (bufs < MAX_PAGES && (rd.iov[bufs].base = kpv_shim_page_alloc()) != NULL) {
+		memset(rd.iov[bufs].base, 0x5a, KPV_PAGE_SIZE);
+		rd.iov[bufs++].len = KPV_PAGE_SIZE;
+	}
+	if (kt_check_eq("disk pages", pages, DISK_PAGES) &&
+	    kt_check_eq("direct buffers", bufs, MAX_PAGES)) {
+		memcpy_measure();
+		back_serve(k);
+	}
+	while (bufs > 0) {
+		kpv_shim_page_free(rd.iov[--bufs].base);
 	}
 	while (pages > 0) {
 		kpv_shim_page_free(rd.page[--pages]);
 	}
 }
 
-/* --- bench-blkfront: the same patterns through PV, QUEUE_DEPTH requests in flight ---- */
+/* --- bench-blkfront: the same work through PV, with the pattern's depth in flight --- */
 
 struct io {
 	struct kpv_blk_req req;
-	struct kpv_blk_seg segs[SEQ_PAGES];
+	struct kpv_blk_seg segs[MAX_PAGES];
 	bool done;
 	uint16_t status;
 };
@@ -258,8 +337,8 @@ struct front {
 	struct kpv_blk_info info;
 	bool up, released;
 	uint32_t completed;		/* completions not yet looked at by the submit loop */
-	uint8_t *buf[QUEUE_DEPTH * SEQ_PAGES];
-	struct io io[QUEUE_DEPTH];
+	uint8_t *buf[MAX_DEPTH * MAX_PAGES];
+	struct io io[MAX_DEPTH];
 };
 
 static struct front f;
@@ -305,18 +384,21 @@ static bool some_completed(void *ctx)
 	return f.completed != 0;
 }
 
-/* Slot @slot's request @n of pattern @p, over its own buffer pages. */
-static bool submit(int p, uint32_t slot, uint64_t n)
+/* Slot @slot's request: @bytes at @sector, over the slot's own buffer pages. */
+static bool submit(uint32_t slot, uint64_t sector, uint32_t bytes, bool write)
 {
 	struct io *io = &f.io[slot];
-	uint32_t pages = request_bytes(p) / KPV_PAGE_SIZE;
+	uint32_t pages = (bytes + KPV_PAGE_SIZE - 1) / KPV_PAGE_SIZE;
 
 	memset(&io->req, 0, sizeof(io->req));
 	for (uint32_t i = 0; i < pages; i++) {
-		io->segs[i] = (struct kpv_blk_seg){ f.buf[slot * SEQ_PAGES + i], 0, KPV_PAGE_SIZE };
+		uint32_t len = bytes - i * KPV_PAGE_SIZE;
+
+		io->segs[i] = (struct kpv_blk_seg){ f.buf[slot * MAX_PAGES + i], 0,
+						    len < KPV_PAGE_SIZE ? len : KPV_PAGE_SIZE };
 	}
-	io->req.op = is_write(p) ? KEEL_IO_BLOCK_OP_WRITE : KEEL_IO_BLOCK_OP_READ;
-	io->req.sector = request_sector(p, n);
+	io->req.op = write ? KEEL_IO_BLOCK_OP_WRITE : KEEL_IO_BLOCK_OP_READ;
+	io->req.sector = sector;
 	io->req.segs = io->segs;
 	io->req.nr_segs = pages;
 	io->req.os = io;
@@ -324,59 +406,96 @@ static bool submit(int p, uint32_t slot, uint64_t n)
 	return kpv_blkfront_submit(f.fe, &io->req) == 0;
 }
 
-/*
- * Keep QUEUE_DEPTH requests of pattern @p in flight for PHASE_NS, then let
- * them drain; the time runs to the last completion. Failed requests count
- * as errors and not as bytes.
- */
-static void front_pattern(int p)
-{
-	uint64_t start = kpv_shim_now_ns(), n = 0, bytes = 0, now = start;
-	uint32_t in_flight = 0, errors = 0;
+/* One PV measurement under way: the next request's number, what came back. */
+struct run {
+	const struct pattern *p;
+	uint64_t next, bytes;
+	uint32_t in_flight, errors;
+};
 
-	for (uint32_t s = 0; s < QUEUE_DEPTH; s++) {
-		if (submit(p, s, n++)) {
-			in_flight++;
-		} else {
-			errors++;
-		}
+/* Slot @slot's next request, while the measurement has requests left. */
+static void start_next(struct run *r, uint32_t slot)
+{
+	if (r->next < r->p->requests &&
+	    submit(slot, request_sector(r->p, r->next), r->p->bytes, r->p->write)) {
+		r->in_flight++;
+	} else if (r->next < r->p->requests) {
+		r->errors++;
 	}
-	while (in_flight > 0 && ref_wait(some_completed, NULL, IO_WAIT)) {
+	r->next++;
+}
+
+/* Pattern @p's work through PV with its depth in flight; the time runs to the last completion. */
+static void front_measure(uint32_t p, uint32_t round)
+{
+	struct run r = { .p = &patterns[p] };
+	uint64_t start = kpv_shim_now_ns(), end = start;
+
+	for (uint32_t s = 0; s < r.p->depth; s++) {
+		start_next(&r, s);
+	}
+	while (r.in_flight > 0 && ref_wait(some_completed, NULL, IO_WAIT)) {
 		f.completed = 0;	/* complete() runs in this loop's work items, not in an interrupt */
-		now = kpv_shim_now_ns();
-		for (uint32_t s = 0; s < QUEUE_DEPTH; s++) {
+		end = kpv_shim_now_ns();
+		for (uint32_t s = 0; s < r.p->depth; s++) {
 			struct io *io = &f.io[s];
 
 			if (!io->done || io->req.os == NULL) {
 				continue;
 			}
 			io->req.os = NULL;	/* accounted */
-			in_flight--;
+			r.in_flight--;
 			if (io->status == KEEL_IO_BLOCK_S_OK) {
-				bytes += request_bytes(p);
+				r.bytes += r.p->bytes;
 			} else {
-				errors++;
+				r.errors++;
 			}
-			if (now - start < PHASE_NS) {
-				if (submit(p, s, n++)) {
-					in_flight++;
-				} else {
-					errors++;
-				}
+			start_next(&r, s);
+		}
+	}
+	kt_check(r.in_flight == 0, r.p->name, "%u requests never completed", r.in_flight);
+	kt_check_eq(r.p->name, r.errors, 0);
+	report("pv", p, round, r.bytes, end - start);
+}
+
+/* Ask the backend to measure pattern @p directly for @round: one control READ, answered after. */
+static void front_ask_direct(uint32_t p, uint32_t round)
+{
+	struct io *io = &f.io[0];
+
+	f.completed = 0;
+	if (kt_check(submit(0, DATA_SECTORS + p * ROUNDS_MAX + round, 512, false),
+		     "control read", "not submitted") &&
+	    kt_check(ref_wait(some_completed, NULL, IO_WAIT), "control read", "no answer")) {
+		kt_check_eq("control read status", io->status, KEEL_IO_BLOCK_S_OK);
+	}
+	io->req.os = NULL;
+	f.completed = 0;
+}
+
+static void front_rounds(void)
+{
+	for (uint32_t round = 0; round < ROUNDS; round++) {
+		for (uint32_t p = 0; p < PATTERNS; p++) {
+			/* Direct first in even rounds, PV first in odd ones. */
+			if (round % 2 == 0) {
+				front_ask_direct(p, round);
+			}
+			front_measure(p, round);
+			if (round % 2 == 1) {
+				front_ask_direct(p, round);
 			}
 		}
 	}
-	kt_check(in_flight == 0, pattern_name[p], "%u requests never completed", in_flight);
-	kt_check_eq(pattern_name[p], errors, 0);
-	report("pv", p, bytes, now - start);
 }
 
 static void front_run(struct kpv *k)
 {
-	static const struct kpv_blkfront_opts opts = {
-		.features = ~0ull, .queues = 1, .ring_order = 1, .poll_ns = POLL_NS,
+	const struct kpv_blkfront_opts opts = {
+		.features = ~0ull, .queues = 1, .ring_order = 1,
+		.poll_ns = (uint32_t)kt_cmdline_u64("poll_us", 0) * 1000u,
 	};
-	const uint32_t want = QUEUE_DEPTH * SEQ_PAGES;
+	const uint32_t want = MAX_DEPTH * MAX_PAGES;
 	struct kpv_device_info dev;
 	uint32_t pages = 0;
 
@@ -390,16 +509,12 @@ static void front_run(struct kpv *k)
 	if (kt_check_eq("buffer pages", pages, want) &&
 	    kt_check_rc("kpv_blkfront_open", kpv_blkfront_open(k, &dev, &fe_ops, &f, &opts, &f.fe),
 			0)) {
-		/* The backend measures its disk before it opens: allow for that. */
-		if (kt_check(ref_wait(front_up, NULL, 2 * CONNECT_WAIT), "connected",
-			     "not in 120 s")) {
+		if (kt_check(ref_wait(front_up, NULL, CONNECT_WAIT), "connected", "not in 60 s")) {
 			kt_check_eq("capacity", f.info.capacity_sectors, DISK_PAGES * 8ull);
-			for (int p = 0; p < PATTERNS; p++) {
-				front_pattern(p);
-			}
+			front_rounds();
 		}
 		kpv_blkfront_close(f.fe, false);
-		kt_check(ref_wait(front_gone, NULL, IO_WAIT), "released", "not in 30 s");
+		kt_check(ref_wait(front_gone, NULL, IO_WAIT), "released", "not in 60 s");
 	}
 	while (pages > 0) {
 		kpv_shim_page_free(f.buf[--pages]);

@@ -26,12 +26,15 @@ static void respond(struct be_ring *br, const struct keel_io_block_request *rq, 
 	blk_memcpy(kpv_ring_be_next(br->ring), &rsp, sizeof(rsp));
 }
 
-/* Publish the answers written so far; the frontend hears of them if it waits (ring.md rule 6). */
+/*
+ * Publish the answers written so far. If the frontend waits for them, it
+ * hears of them when this run of the worker ends (ring.md rule 6): one
+ * notification for all of a run's answers, not one per batch, since each
+ * is a hypercall that under TCG can wait a millisecond for the emulator.
+ */
 static void push(struct be_ring *br)
 {
-	if (kpv_ring_be_push(br->ring)) {
-		kpv_dev_notify(br->be->dev, br->index);
-	}
+	br->owe_notify = kpv_ring_be_push(br->ring) || br->owe_notify;
 }
 
 /* The peer broke the protocol: nothing more is served; the core tears the device down. */
@@ -101,9 +104,8 @@ static bool keep_polling(struct be_ring *br)
  * look again (rule 7), unless still polling: then look again after other
  * work, unarmed.
  */
-static void ring_work(void *ctx)
+static void ring_run(struct be_ring *br)
 {
-	struct be_ring *br = ctx;
 	struct kpv_ring *r = br->ring;
 	struct keel_io_block_request rq;
 	uint32_t budget = r->nr_slots;
@@ -140,6 +142,18 @@ static void ring_work(void *ctx)
 	}
 	if (serve_batch(br) && !br->failed) {
 		kpv_shim_work_schedule(br->work);
+	}
+}
+
+/* A run of the ring's worker (above), then the notification its answers owe. */
+static void ring_work(void *ctx)
+{
+	struct be_ring *br = ctx;
+
+	ring_run(br);
+	if (br->owe_notify) {
+		br->owe_notify = false;
+		kpv_dev_notify(br->be->dev, br->index);
 	}
 }
 

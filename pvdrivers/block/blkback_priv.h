@@ -60,6 +60,7 @@ struct be_ring {
 	struct kpv_ring *ring;
 	struct kpv_work *work;
 	bool failed;			/* [work] a protocol error: serve nothing more */
+	bool owe_notify;		/* [work] answers pushed the frontend waits to hear of */
 	uint64_t busy_ns;		/* [work] with opts.poll_ns: when a run last took a request */
 	uint32_t idle_looks;		/* [work] empty looks since */
 	uint32_t nr_bounce;		/* BOUNCE_PAGES .. BATCH_PAGES */

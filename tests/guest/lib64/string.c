@@ -12,14 +12,20 @@ void *memset(void *dst, int c, size_t n)
 	return dst;
 }
 
+/*
+ * 8 bytes a step with rep movsq, the rest with rep movsb. Measured on 64 KiB
+ * copies under QEMU TCG (tests/bench, disk): rep movsq ~930 MB/s, an
+ * unrolled 8-byte loop 730-890, rep movsb 150, a byte loop 120; the PV
+ * block benchmark's direct path is this memcpy, so it must be our best.
+ * Copies forward (the ABI keeps DF clear), which memmove() relies on.
+ */
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	uint8_t *d = dst;
-	const uint8_t *s = src;
+	void *d = dst;
+	size_t words = n / 8, bytes = n % 8;
 
-	while (n-- > 0) {
-		*d++ = *s++;
-	}
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words) : : "memory");
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(bytes) : : "memory");
 	return dst;
 }
 
