@@ -11,8 +11,10 @@
  * (guest-visible entries) and, per entry, a list of the live mappings of
  * that entry in any domain (Keel's own truth: the guest can scribble on
  * status, so Keel never reads it back); as a mapper, its map table (pages
- * of records, allocated as they fill) and its scratch page. A record sits
- * in its mapper's table and, until revoked, in its granter entry's list.
+ * of records, allocated as they fill) and its scratch page, both given back
+ * when its last mapping goes, so that a backend that maps nothing any more
+ * (its peers are gone) holds no memory for them. A record sits in its
+ * mapper's table and, until revoked, in its granter entry's list.
  *
  * Locks. One spinlock per domain guards all of the above for it. A record
  * is changed only with its mapper's lock and, while it is linked, its
@@ -85,7 +87,9 @@ struct gnttab_domain {
 	uint32_t nr_frames;		/* [l] */
 	struct gnttab_frame *frames;	/* (c) max_frames of them; contents [l] */
 	uint32_t max_maps;		/* (c) */
-	uint32_t slots_used;		/* [l] slots ever handed out */
+	uint32_t slots_used;		/* [l] slots handed out since the table was empty */
+	uint32_t maps_out;		/* [l] records not on the free list */
+	uint32_t gen_base;		/* [l] generation of a fresh slot */
 	struct gnttab_map **chunks;	/* (c) pages of records; contents [l] */
 	struct gnttab_map *free_maps;	/* [l] */
 	paddr_t scratch;		/* [l] the mapper's scratch page, or 0 */
@@ -247,6 +251,7 @@ static long map_reserve(struct gnttab_domain *m, struct gnttab_map **out)
 
 	if (r) {
 		m->free_maps = r->next;
+		m->maps_out++;
 		*out = r;
 		return 0;
 	}
@@ -263,8 +268,34 @@ static long map_reserve(struct gnttab_domain *m, struct gnttab_map **out)
 	r = slot_at(m, m->slots_used);
 	r->slot = m->slots_used++;
 	r->mapper = m;
+	r->gen = m->gen_base;
+	m->maps_out++;
 	*out = r;
 	return 0;
+}
+
+/*
+ * The mapper's last record went back: free the table's pages and the
+ * scratch page (no GFN shows it: each record's GFN was emptied before the
+ * record was freed). Slots start from 0 again, each with a generation at
+ * least the one its slot had, so an old handle does not name a new mapping
+ * (up to the wrap of the generation, as for a slot reused in place).
+ */
+static void map_table_empty(struct gnttab_domain *m)
+{
+	for (uint32_t slot = 0; slot < m->slots_used; slot++) {
+		m->gen_base = MAX(m->gen_base, slot_at(m, slot)->gen);
+	}
+	for (uint32_t i = 0; i < m->slots_used; i += MAPS_PER_CHUNK) {
+		page_free(arch_virt_to_phys(m->chunks[i / MAPS_PER_CHUNK]), 1);
+		m->chunks[i / MAPS_PER_CHUNK] = NULL;
+	}
+	m->slots_used = 0;
+	m->free_maps = NULL;
+	if (m->scratch) {
+		page_free(m->scratch, 1);
+		m->scratch = 0;
+	}
 }
 
 static void map_free(struct gnttab_domain *m, struct gnttab_map *r)
@@ -275,6 +306,9 @@ static void map_free(struct gnttab_domain *m, struct gnttab_map *r)
 	r->prev = NULL;
 	r->next = m->free_maps;
 	m->free_maps = r;
+	if (--m->maps_out == 0) {
+		map_table_empty(m);
+	}
 }
 
 /* Both locks held. */

@@ -783,6 +783,32 @@ void guest_memory_unmap_keel(struct domain *d, paddr_t pa)
 	}
 }
 
+int guest_memory_unmap_keel_at(struct domain *d, uint64_t gfn)
+{
+	struct guest_memory *mem = &d->mem;
+	unsigned long irq = spin_lock_irqsave(&mem->lock);
+	uint64_t *where = NULL, flags = 0;
+	uint32_t rights;
+	paddr_t pa = 0;
+
+	if (lookup(mem, gfn, &pa, &rights) == GUEST_PAGE_KEEL) {
+		where = hash_find(&mem->keel, pa);
+		ASSERT(where && (*where & KEEL_GFN_MASK) == gfn);
+		flags = *where >> KEEL_FLAGS_SHIFT;
+		clear_leaf(d, leaf_of(mem, gfn, E_KEEL), gfn);
+		hash_remove(&mem->keel, pa);
+	}
+	spin_unlock_irqrestore(&mem->lock, irq);
+	if (!where) {
+		return -KEEL_EINVAL;
+	}
+	/* After the unlock, and after clear_leaf() made every CPU forget the mapping. */
+	if (flags & GUEST_KEEL_DEVICE) {
+		device_page_put(pa);
+	}
+	return 0;
+}
+
 int guest_memory_map_foreign(struct domain *d, uint64_t gfn, paddr_t pa, uint32_t rights)
 {
 	unsigned long flags;

@@ -289,6 +289,11 @@ static long hc_memory_map_shared(struct vcpu *v, const uint64_t *a)
 	return memory_hc_map_shared(v->domain, a[0], a[1], a[2]);
 }
 
+static long hc_memory_unmap_shared(struct vcpu *v, const uint64_t *a)
+{
+	return memory_hc_unmap_shared(v->domain, a[0]);
+}
+
 /* ---- vCPUs ------------------------------------------------------------------ */
 
 static long hc_vcpu_register_info(struct vcpu *v, const uint64_t *a)
@@ -397,6 +402,7 @@ static const struct hc_entry table[TABLE_SIZE] = {
 	[KEEL_HC_MEMORY_RELEASE] = CALL(hc_memory_release, 0),
 	[KEEL_HC_MEMORY_QUERY] = CALL(hc_memory_query, 0),
 	[KEEL_HC_MEMORY_MAP_SHARED] = CALL(hc_memory_map_shared, 0),
+	[KEEL_HC_MEMORY_UNMAP_SHARED] = CALL(hc_memory_unmap_shared, 0),
 
 	[KEEL_HC_VCPU_REGISTER_INFO] = CALL(hc_vcpu_register_info, A(0)),
 	[KEEL_HC_VCPU_UP] = CALL(hc_vcpu_up, A(0)),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * core/memory_ops.c - the memory hypercalls: POPULATE, RELEASE, QUERY,
- * MAP_SHARED (docs/abi/hypercalls.md, "Memory").
+ * MAP_SHARED, UNMAP_SHARED (docs/abi/hypercalls.md, "Memory").
  *
  * The p2m (core/guest_memory.c) does the work and keeps its own locks;
  * this file decodes, applies the guest-physical layout (platform ranges and
@@ -158,4 +158,10 @@ long memory_hc_map_shared(struct domain *d, uint64_t space, uint64_t index, uint
 		device_page_put(pa);	/* not mapped after all: the reference goes */
 	}
 	return rc;
+}
+
+long memory_hc_unmap_shared(struct domain *d, uint64_t gfn)
+{
+	/* Any Keel page at the GFN: the caller may only ever have mapped its own. */
+	return guest_memory_unmap_keel_at(d, gfn);
 }

@@ -43,8 +43,12 @@ void *memmove(void *dst, const void *src, size_t n)
 	if (d == s || n == 0) {
 		return dst;
 	}
-	if (d < s) {
-		/* Forward word copies read each word before writing below it. */
+	if (d < s || d >= s + n) {
+		/*
+		 * Forward word copies read each word before writing below it;
+		 * and without overlap (a grant copy between two pages, the usual
+		 * case) the unrolled forward copy is the fast one.
+		 */
 		return memcpy(dst, src, n);
 	}
 	/* Backward: the highest bytes first, words while at least one is left. */

@@ -31,8 +31,10 @@
 #define KPV_WINDOW_SLOT_SHARED	0u
 #define KPV_WINDOW_SLOT_GRANTS	1u
 #define KPV_WINDOW_FIXED	(1u + KPV_GRANT_FRAMES_MAX)
-/* Keel pages we could not unmap and may map again (kpv_unmap_shared). */
-#define KPV_PARKED_MAX		128u
+/* Keel pages we map at once, or keep parked on a 1.0 Keel (mapping.c): one per device Keel allows. */
+#define KPV_KEEL_MAPS_MAX	256u
+/* The first ABI minor with KEEL_HC_MEMORY_UNMAP_SHARED. */
+#define KPV_ABI_MINOR_UNMAP	1u
 
 /* The atomics and barriers of the whole core: compiler builtins only. */
 #define kpv_load(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -76,12 +78,17 @@ struct kpv_grant_books {
 	uint8_t used[KEEL_GRANT_ENTRIES_PER_FRAME];
 };
 
-/* A Keel page left mapped by kpv_unmap_shared(), kept to be mapped again. */
-struct kpv_parked {
-	uint32_t space;
-	uint32_t in_use;		/* mapped again right now */
-	uint64_t index;
+/*
+ * A device control page we map (kpv_map_shared; the other Keel pages sit
+ * at fixed slots), shared by all its users here, as a second mapping in
+ * the same domain would move it. On a 1.0 Keel it stays mapped when the
+ * last user goes (users 0), parked for the next one. 16 bytes: the table
+ * fits the one page kpv_shim_alloc() gives at most.
+ */
+struct kpv_keel_map {
 	uint64_t gfn;
+	uint32_t device_id;
+	uint32_t users;
 };
 
 struct kpv_dev;
@@ -89,6 +96,7 @@ struct kpv_dev;
 struct kpv {
 	uint32_t domid;
 	uint32_t nr_vcpus;
+	uint32_t keel_minor;			/* (c) Keel's ABI minor (KEEL_HC_VERSION) */
 	struct keel_shared_info *shared;
 	struct keel_vcpu_info **vcpu_info;	/* nr_vcpus entries */
 	uint32_t upcall_mode;
@@ -114,8 +122,9 @@ struct kpv {
 	uint32_t win_pages;			/* (c) pages managed */
 	uint64_t *win_bits;			/* [win_lock] one bit per page, 1: taken */
 	uint32_t win_dynamic;			/* [win_lock] dynamic pages taken */
-	struct kpv_parked *parked;		/* [win_lock] KPV_PARKED_MAX of them */
-	uint32_t nr_parked;			/* [win_lock] */
+	struct kpv_lock *keel_lock;		/* taken before win_lock */
+	struct kpv_keel_map *keel_maps;		/* [keel_lock] KPV_KEEL_MAPS_MAX of them */
+	uint32_t nr_keel_maps;			/* [keel_lock] */
 
 	/* Devices (device.c). */
 	struct kpv_lock *dev_lock;

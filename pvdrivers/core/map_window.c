@@ -6,9 +6,10 @@
  * The first KPV_WINDOW_FIXED pages are fixed slots (shared info, grant
  * frames), so that a restarted instance maps those Keel pages where the
  * last one left them: ABI 1.0 cannot unmap a Keel page, and mapping it at
- * the GFN it already occupies changes nothing. A GFN that turns out to
- * hold something we did not put there (a Keel page an earlier instance
- * left behind) is kept taken for good.
+ * the GFN it already occupies changes nothing (on 1.1 the fixed slots
+ * stay too: one scheme for both). A GFN that turns out to hold something
+ * we did not put there (a Keel page an earlier instance left behind) is
+ * kept taken for good.
  */
 #include "internal.h"
 
@@ -41,9 +42,10 @@ int kpv_window_init(struct kpv *k)
 		return -KEEL_ENOSPC;
 	}
 	k->win_bits = kpv_shim_alloc((k->win_pages + 63) / 64 * 8);
-	k->parked = kpv_shim_alloc(KPV_PARKED_MAX * sizeof(*k->parked));
+	k->keel_maps = kpv_shim_alloc(KPV_KEEL_MAPS_MAX * sizeof(*k->keel_maps));
 	k->win_lock = kpv_shim_lock_create();
-	if (!k->win_bits || !k->parked || !k->win_lock) {
+	k->keel_lock = kpv_shim_lock_create();
+	if (!k->win_bits || !k->keel_maps || !k->win_lock || !k->keel_lock) {
 		kpv_window_fini(k);
 		return -KEEL_ENOMEM;
 	}
@@ -60,13 +62,17 @@ void kpv_window_fini(struct kpv *k)
 			k->win_dynamic);
 	}
 	kpv_shim_free(k->win_bits);
-	kpv_shim_free(k->parked);
+	kpv_shim_free(k->keel_maps);
 	if (k->win_lock) {
 		kpv_shim_lock_destroy(k->win_lock);
 	}
+	if (k->keel_lock) {
+		kpv_shim_lock_destroy(k->keel_lock);
+	}
 	k->win_bits = NULL;
-	k->parked = NULL;
+	k->keel_maps = NULL;
 	k->win_lock = NULL;
+	k->keel_lock = NULL;
 }
 
 uint64_t kpv_window_slot(const struct kpv *k, uint32_t slot)

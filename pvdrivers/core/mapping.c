@@ -2,6 +2,11 @@
 /*
  * pvdrivers/core/mapping.c - what we map or copy from others: other
  * domains' grants (map, unmap, batched copy) and Keel-owned device pages.
+ *
+ * A device page is unmapped for real where Keel has
+ * KEEL_HC_MEMORY_UNMAP_SHARED (ABI 1.1), so a removed device's page is
+ * freed once its last mapping goes. On a 1.0 Keel it stays mapped, parked
+ * at its GFN for the next mapping of the same page.
  */
 #include "internal.h"
 
@@ -21,87 +26,143 @@ void *kpv_map_keel_at(uint32_t space, uint64_t index, uint64_t gfn, int *err)
 	return va;
 }
 
-/* The parked entry of Keel page (@space, @index), or NULL. [win_lock] */
-static struct kpv_parked *parked_find(struct kpv *k, uint32_t space, uint64_t index)
+static bool can_unmap(const struct kpv *k)
 {
-	for (uint32_t i = 0; i < k->nr_parked; i++) {
-		if (k->parked[i].space == space && k->parked[i].index == index) {
-			return &k->parked[i];
+	return k->keel_minor >= KPV_ABI_MINOR_UNMAP;
+}
+
+_Static_assert(KPV_KEEL_MAPS_MAX * sizeof(struct kpv_keel_map) <= KPV_PAGE_SIZE,
+	       "the table is one kpv_shim_alloc()");
+
+/* The entry of device page @id, or NULL. [keel_lock] */
+static struct kpv_keel_map *map_of(struct kpv *k, uint32_t id)
+{
+	for (uint32_t i = 0; i < k->nr_keel_maps; i++) {
+		if (k->keel_maps[i].device_id == id) {
+			return &k->keel_maps[i];
 		}
 	}
 	return NULL;
 }
 
-/* Take the GFN where page (@space, @index) is left mapped, if any. */
-static bool parked_take(struct kpv *k, uint32_t space, uint64_t index, uint64_t *gfn)
+/* The entry mapped at @gfn, or NULL. [keel_lock] */
+static struct kpv_keel_map *map_at(struct kpv *k, uint64_t gfn)
 {
-	unsigned long flags = kpv_shim_lock(k->win_lock);
-	struct kpv_parked *p = parked_find(k, space, index);
-	bool found = p && !p->in_use;
-
-	if (found) {
-		p->in_use = 1;
-		*gfn = p->gfn;
+	for (uint32_t i = 0; i < k->nr_keel_maps; i++) {
+		if (k->keel_maps[i].gfn == gfn) {
+			return &k->keel_maps[i];
+		}
 	}
-	kpv_shim_unlock(k->win_lock, flags);
-	return found;
+	return NULL;
 }
 
-/* Page (@space, @index) is now Keel's at @gfn: remember it (or give the GFN up). */
-static void parked_add(struct kpv *k, uint32_t space, uint64_t index, uint64_t gfn)
+/* An entry with @users users, or NULL. [keel_lock] */
+static struct kpv_keel_map *map_at_users(struct kpv *k, uint32_t users)
 {
-	unsigned long flags;
-	bool kept = false;
+	for (uint32_t i = 0; i < k->nr_keel_maps; i++) {
+		if (k->keel_maps[i].users == users) {
+			return &k->keel_maps[i];
+		}
+	}
+	return NULL;
+}
 
-	kpv_window_lose(k, gfn);	/* Keel's page: never free for us again */
-	flags = kpv_shim_lock(k->win_lock);
-	if (!parked_find(k, space, index) && k->nr_parked < KPV_PARKED_MAX) {
-		k->parked[k->nr_parked++] = (struct kpv_parked){ space, 1, index, gfn };
-		kept = true;
+/* [keel_lock] */
+static void map_remove(struct kpv *k, struct kpv_keel_map *m)
+{
+	*m = k->keel_maps[--k->nr_keel_maps];
+}
+
+/*
+ * A 1.0 Keel with the table full: forget a parked page (it stays at its
+ * GFN for good, as 1.0 cannot unmap it) to make room. [keel_lock]
+ */
+static bool map_evict_parked(struct kpv *k)
+{
+	struct kpv_keel_map *m = map_at_users(k, 0);
+
+	if (!m) {
+		return false;
 	}
-	kpv_shim_unlock(k->win_lock, flags);
-	if (!kept) {
-		kpv_log(KPV_LOG_WARN, "kpv: Keel page %u/%llu left at GFN %llx for good", space,
-			(unsigned long long)index, (unsigned long long)gfn);
+	kpv_log(KPV_LOG_WARN, "kpv: Keel page of device %u left at GFN %llx for good",
+		m->device_id, (unsigned long long)m->gfn);
+	map_remove(k, m);
+	return true;
+}
+
+/* Map device page @id at a free window GFN; 0 or an error. [keel_lock] */
+static long map_fresh(struct kpv *k, uint32_t id, uint64_t *gfn)
+{
+	long rc = -KEEL_EBUSY;
+
+	/*
+	 * A GFN Keel says is occupied (what an earlier instance left) is lost
+	 * for good, so this ends, at the latest when the window does.
+	 */
+	while (rc == -KEEL_EBUSY) {
+		if (kpv_window_alloc(k, gfn) != 0) {
+			return -KEEL_ENOSPC;
+		}
+		rc = kpv_hc(KEEL_HC_MEMORY_MAP_SHARED, KEEL_MAPSPACE_DEVICE_PAGE, id, *gfn);
+		if (rc == -KEEL_EBUSY) {
+			kpv_window_lose(k, *gfn);
+		} else if (rc < 0) {
+			kpv_window_free(k, *gfn);
+		}
 	}
+	if (rc == 0 && !can_unmap(k)) {
+		kpv_window_lose(k, *gfn);	/* Keel's page there for good */
+	}
+	return rc;
+}
+
+/*
+ * One more user of device page @id: where it is mapped already, or
+ * where a 1.0 Keel left it, or at a fresh GFN. Holding keel_lock across the
+ * hypercalls keeps a second mapping (which would move the page) out.
+ */
+static long map_get(struct kpv *k, uint32_t id, uint64_t *gfn)
+{
+	unsigned long flags = kpv_shim_lock(k->keel_lock);
+	struct kpv_keel_map *m = map_of(k, id);
+	long rc = 0;
+
+	if (m && m->users == 0) {
+		/* Parked (1.0): Keel changes nothing, but checks the page is still ours. */
+		rc = kpv_hc(KEEL_HC_MEMORY_MAP_SHARED, KEEL_MAPSPACE_DEVICE_PAGE, id, m->gfn);
+	} else if (!m && k->nr_keel_maps == KPV_KEEL_MAPS_MAX && !map_evict_parked(k)) {
+		rc = -KEEL_ENOSPC;
+	} else if (!m) {
+		rc = map_fresh(k, id, gfn);
+		if (rc == 0) {
+			m = &k->keel_maps[k->nr_keel_maps++];
+			*m = (struct kpv_keel_map){ .gfn = *gfn, .device_id = id };
+		}
+	}
+	if (rc == 0) {
+		m->users++;
+		*gfn = m->gfn;
+	}
+	kpv_shim_unlock(k->keel_lock, flags);
+	return rc;
 }
 
 void *kpv_map_shared(struct kpv *k, uint32_t space, uint64_t index, uint64_t *gfn)
 {
-	long rc = -KEEL_EBUSY;
+	long rc;
 	void *va;
 
 	/* Shared info and grant frames have fixed slots that only kpv_start() maps. */
-	if (space != KEEL_MAPSPACE_DEVICE_PAGE) {
+	if (space != KEEL_MAPSPACE_DEVICE_PAGE || index > UINT32_MAX) {
 		return NULL;
 	}
-	if (parked_take(k, space, index, gfn)) {
-		/* Where it already is: Keel changes nothing, but checks it is still ours. */
-		rc = kpv_hc(KEEL_HC_MEMORY_MAP_SHARED, space, index, *gfn);
-		if (rc < 0) {
-			kpv_unmap_shared(k, NULL, *gfn);
-			return NULL;
-		}
-	} else {
-		/*
-		 * A GFN Keel says is occupied (what an earlier instance left) is
-		 * lost for good, so this ends, at the latest when the window does.
-		 */
-		while (rc == -KEEL_EBUSY) {
-			if (kpv_window_alloc(k, gfn) != 0) {
-				return NULL;
-			}
-			rc = kpv_hc(KEEL_HC_MEMORY_MAP_SHARED, space, index, *gfn);
-			if (rc == -KEEL_EBUSY) {
-				kpv_window_lose(k, *gfn);
-			} else if (rc < 0) {
-				kpv_window_free(k, *gfn);
-			}
-		}
-		if (rc < 0) {
-			return NULL;
-		}
-		parked_add(k, space, index, *gfn);
+	rc = map_get(k, (uint32_t)index, gfn);
+	if (rc == -KEEL_ENOSPC) {
+		kpv_log(KPV_LOG_WARN, "kpv: no room to map Keel page %u/%llu", space,
+			(unsigned long long)index);
+	}
+	if (rc != 0) {
+		return NULL;
 	}
 	va = kpv_shim_map_gpa(*gfn << KPV_PAGE_SHIFT, 1);
 	if (!va) {
@@ -113,17 +174,29 @@ void *kpv_map_shared(struct kpv *k, uint32_t space, uint64_t index, uint64_t *gf
 void kpv_unmap_shared(struct kpv *k, void *va, uint64_t gfn)
 {
 	unsigned long flags;
+	struct kpv_keel_map *m;
+	long rc = 0;
 
 	if (va) {
 		kpv_shim_unmap_gpa(va, 1);
 	}
-	flags = kpv_shim_lock(k->win_lock);
-	for (uint32_t i = 0; i < k->nr_parked; i++) {
-		if (k->parked[i].gfn == gfn) {
-			k->parked[i].in_use = 0;
+	flags = kpv_shim_lock(k->keel_lock);
+	m = map_at(k, gfn);
+	if (m && m->users > 0 && --m->users == 0 && can_unmap(k)) {
+		rc = kpv_hc(KEEL_HC_MEMORY_UNMAP_SHARED, gfn, 0, 0);
+		map_remove(k, m);
+		if (rc == 0) {
+			kpv_window_free(k, gfn);
+		} else {
+			kpv_window_lose(k, gfn);
 		}
 	}
-	kpv_shim_unlock(k->win_lock, flags);
+	kpv_shim_unlock(k->keel_lock, flags);
+	/* We mapped it there ourselves: a failure is a bug, never a peer's doing. */
+	if (!m || rc != 0) {
+		kpv_log(KPV_LOG_ERROR, "kpv: unmapping the Keel page at GFN %llx failed (%ld)",
+			(unsigned long long)gfn, m ? rc : (long)-KEEL_EINVAL);
+	}
 }
 
 /* A batch of one: the element's status, or the call's error. */

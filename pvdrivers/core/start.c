@@ -7,8 +7,12 @@
  */
 #include "internal.h"
 
-/* Anything but these, from a Keel with our major and minor, is refused. */
-static int check_version(const struct kpv_os *os)
+/*
+ * The port's ABI must be one pvdrivers knows, and Keel's major ours with a
+ * minor at least the port's: what the port itself relies on. Calls of later
+ * minors pvdrivers uses only where Keel has them (k->keel_minor).
+ */
+static int check_version(const struct kpv_os *os, uint32_t *keel_minor)
 {
 	long v;
 
@@ -21,11 +25,12 @@ static int check_version(const struct kpv_os *os)
 	if (v < 0) {
 		return kpv_err(v);
 	}
-	if ((v >> 16) != KEEL_ABI_MAJOR || (v & 0xffff) < KEEL_ABI_MINOR) {
+	if ((v >> 16) != KEEL_ABI_MAJOR || (v & 0xffff) < os->abi_minor) {
 		kpv_log(KPV_LOG_ERROR, "kpv: Keel implements ABI %ld.%ld, we need %u.%u",
-			v >> 16, v & 0xffff, KEEL_ABI_MAJOR, KEEL_ABI_MINOR);
+			v >> 16, v & 0xffff, KEEL_ABI_MAJOR, os->abi_minor);
 		return -KEEL_EVERSION;
 	}
+	*keel_minor = (uint32_t)(v & 0xffff);
 	return 0;
 }
 
@@ -39,7 +44,7 @@ static void copy_name(uint8_t *dst, size_t size, const char *src)
 static int identify(const struct kpv_os *os)
 {
 	struct keel_identity id = {
-		.os_id = os->os_id, .abi_major = KEEL_ABI_MAJOR, .abi_minor = KEEL_ABI_MINOR,
+		.os_id = os->os_id, .abi_major = KEEL_ABI_MAJOR, .abi_minor = os->abi_minor,
 	};
 
 	kpv_memcpy(id.os_version, os->os_version, sizeof(id.os_version));
@@ -165,11 +170,12 @@ static void teardown(struct kpv *k)
 
 int kpv_start(const struct kpv_os *os, struct kpv **out)
 {
+	uint32_t keel_minor = 0;
 	struct kpv *k;
 	int rc;
 
 	*out = NULL;
-	rc = check_version(os);
+	rc = check_version(os, &keel_minor);
 	if (rc == 0) {
 		rc = identify(os);
 	}
@@ -180,6 +186,7 @@ int kpv_start(const struct kpv_os *os, struct kpv **out)
 	if (!k) {
 		return -KEEL_ENOMEM;
 	}
+	k->keel_minor = keel_minor;
 	rc = kpv_window_init(k);
 	if (rc == 0) {
 		rc = map_shared_info(k);
@@ -205,7 +212,7 @@ int kpv_start(const struct kpv_os *os, struct kpv **out)
 		return rc;
 	}
 	kpv_log(KPV_LOG_INFO, "kpv: domain %u, %u vCPU(s), ABI %u.%u", k->domid, k->nr_vcpus,
-		KEEL_ABI_MAJOR, KEEL_ABI_MINOR);
+		KEEL_ABI_MAJOR, k->keel_minor);
 	*out = k;
 	return 0;
 }
@@ -225,4 +232,10 @@ uint32_t kpv_domid(const struct kpv *k)
 uint32_t kpv_nr_vcpus(const struct kpv *k)
 {
 	return k->nr_vcpus;
+}
+
+uint32_t kpv_shutdown_request(const struct kpv *k)
+{
+	/* Keel writes it at any time: read it once, as it is now. */
+	return *(const volatile uint32_t *)&k->shared->shutdown_request;
 }

@@ -19,7 +19,9 @@ What it checks (docs/abi/CHANGES.md explains the rules):
      new entries) is compiled, not run, by the three cross compilers;
   5. the output is compared with the reference: an entry whose value
      changed or that disappeared is a FAIL (BREAKING); an entry that is only
-     in the output is a PASS with a note to append it (ADDITIVE).
+     in the output is a PASS with a note to append it (ADDITIVE). The one
+     exception is the ABI minor (and the version word made from it), which
+     may grow: a bump passes with a note, and --update records it.
 
 Exit status: 0 pass, 1 fail, 2 usage error.
 """
@@ -251,6 +253,32 @@ def parse_layout(text):
             raise Fail("duplicate layout entry %r" % k)
         d[k] = v
     return d
+
+
+# The version constants are the only entries whose value may change: the
+# minor grows by one with each release that adds something (README.md,
+# "Versioning"), and the version word follows it.
+VERSION_KEYS = ("const KEEL_ABI_MAJOR", "const KEEL_ABI_MINOR", "const KEEL_ABI_VERSION")
+
+
+def check_version_bump(golden, ref, errors, notes):
+    """The version keys that changed as a minor bump allows (a set); wrong changes go to errors."""
+    if not all(k in golden and k in ref for k in VERSION_KEYS[1:]):
+        return set()
+    major, minor, version = (int(ref.get(k, "0"), 0) for k in VERSION_KEYS)
+    old_minor = int(golden[VERSION_KEYS[1]], 0)
+    if version != (major << 16) | minor:
+        errors.append("KEEL_ABI_VERSION %#x is not (KEEL_ABI_MAJOR << 16) | KEEL_ABI_MINOR (%#x)"
+                      % (version, (major << 16) | minor))
+        return set()
+    if minor == old_minor:
+        return set()
+    if minor < old_minor:
+        errors.append("BREAKING: KEEL_ABI_MINOR went down from %d to %d" % (old_minor, minor))
+        return set()
+    notes.append("ADDITIVE: ABI minor %d -> %d (record it with --update and in docs/abi/CHANGES.md)"
+                 % (old_minor, minor))
+    return set(VERSION_KEYS[1:])
 
 
 def gen_asserts(headers, entries, align_cap):
@@ -490,16 +518,17 @@ def main():
                 golden = parse_layout(f.read())
         elif not args.update:
             errors.append("reference %s does not exist (create it with --update)" % args.golden)
+        bumped = check_version_bump(golden, ref, errors, notes)
         for k in sorted(golden):
             if k not in ref:
                 errors.append("BREAKING: %s disappeared (reference: %s)" % (k, golden[k]))
-            elif ref[k] != golden[k]:
+            elif ref[k] != golden[k] and k not in bumped:
                 errors.append("BREAKING: %s changed: reference %s, headers now %s" % (k, golden[k], ref[k]))
         added = sorted(k for k in ref if k not in golden)
 
         # 4. Cross compilers: compile-time asserts from the reference + new entries.
         entries = dict(golden)
-        for k in added:
+        for k in added + sorted(bumped):
             entries[k] = ref[k]
         cross = []
         for name, (cc, runnable, cap) in compilers.items():
@@ -524,15 +553,17 @@ def main():
         if args.update:
             if errors:
                 notes.append("--update refused: fix the failures first (existing entries never change)")
-            elif added:
+            elif added or bumped:
                 with open(args.golden) if os.path.exists(args.golden) else open(os.devnull) as f:
                     head = [l.rstrip("\n") for l in f if l.startswith("#")]
                 merged = dict(golden)
-                for k in added:
+                for k in added + sorted(bumped):
                     merged[k] = ref[k]
                 with open(args.golden, "w") as f:
                     f.write("\n".join(head + ["%s %s" % (k, merged[k]) for k in sorted(merged)]) + "\n")
                 notes.append("appended %d entries to %s" % (len(added), args.golden))
+                if bumped:
+                    notes.append("recorded ABI version %s in %s" % (ref[VERSION_KEYS[2]], args.golden))
         notes.append("checked %d headers, %d structs, %d fields, %d constants, %d strings with %s + %s"
                      % (len(headers), sum(1 for k in ref if k.startswith("struct ")),
                         sum(1 for k in ref if k.startswith("field ")),

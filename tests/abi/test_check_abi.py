@@ -38,6 +38,19 @@ def swap_fields(path):
                "\tuint32_t remote_port;\t\t/* OUT: INTERDOMAIN: peer port; else 0 */\n")
 
 
+def set_version(path, minor_delta, version_delta):
+    """Move KEEL_ABI_MINOR and KEEL_ABI_VERSION by the deltas, whatever the current release."""
+    with open(path) as f:
+        s = f.read()
+    minor = int(re.search(r"#define KEEL_ABI_MINOR\s+(\d+)", s).group(1))
+    version = int(re.search(r"#define KEEL_ABI_VERSION\s+(0x[0-9a-fA-F]+)", s).group(1), 16)
+    s = re.sub(r"(#define KEEL_ABI_MINOR\s+)\d+", lambda m: m.group(1) + str(minor + minor_delta), s)
+    s = re.sub(r"(#define KEEL_ABI_VERSION\s+)0x[0-9a-fA-F]+",
+               lambda m: m.group(1) + "0x%08x" % (version + version_delta), s)
+    with open(path, "w") as f:
+        f.write(s)
+
+
 # (name, header to edit, edit function(path), expect pass?, regex the output must match)
 CASES = [
     ("unchanged headers pass", None, None, True, r"abi-check: PASS"),
@@ -94,6 +107,12 @@ CASES = [
                     "};\n\n#endif /* KEEL_PUBLIC_MEMORY_H */"),
      True, r"(?s)ADDITIVE: 5 new entries.*\+ const KEEL_MEMORY_SELFTEST_NEW 0x7.*"
            r"\+ struct keel_memory_selftest_new size 16 align 8.*abi-check: PASS"),
+    ("the ABI minor growing passes with a note", "keel/abi.h",
+     lambda p: set_version(p, 1, 1), True, r"(?s)ADDITIVE: ABI minor \d+ -> \d+.*abi-check: PASS"),
+    ("the ABI minor going down fails", "keel/abi.h",
+     lambda p: set_version(p, -1, -1), False, r"BREAKING: KEEL_ABI_MINOR went down"),
+    ("a version word that does not follow the minor fails", "keel/abi.h",
+     lambda p: set_version(p, 1, 0), False, r"KEEL_ABI_VERSION 0x[0-9a-f]+ is not"),
 ]
 
 

@@ -57,19 +57,23 @@ add_custom_command(OUTPUT ${DEMO_ISO}
             ${DEMO_DIR}/config.dtb ${CMAKE_SOURCE_DIR}/scripts/make-iso.sh
     COMMENT "Building build/keel.iso (the demo: Keel and its Linux control domain)")
 add_custom_target(demo_iso ALL DEPENDS ${DEMO_ISO})
-add_dependencies(demo_iso linux_module_assets keel-linux-module)
+# keel-tools-deb owns the .deb rule: depend on the target, or make -j runs the rule twice at once.
+add_dependencies(demo_iso linux_module_assets keel-linux-module keel-tools-deb)
 
 # What the operator types, each once the line before it has appeared (the
-# guide's commands; the loop only waits for the new guest's console socket:
+# guide's commands; Ctrl-] is sent on its own, as keelctl console discards
+# the rest of the read that detached it; the loop only waits for the new guest's console socket:
 # no ';' here, CMake would split the argument there).
 set(CTL_PROMPT "root@ctl:[^ ]*# ")	# /etc/profile: PS1
 keel_qemu_test(demo 600 --smp 2 --iso ${DEMO_ISO}
     --send-after "${CTL_PROMPT}" "keelctl list\\r"
     --send-after "guest +[0-9]+ +192 +1 " "keelctl console guest\\r"
-    --send-after "keel-demo-guest: ready: .*\\(boot 1\\)" "reboot\\r"
-    --send-after "domain [0-9]+ 'guest' created" "\\x1d\\rwhile ! [ -S /run/keel/guest/console.sock ]\\rdo sleep 1\\rdone\\rkeelctl console guest\\r"
-    --send-after "keel-demo-guest: ready: .*\\(boot 2\\)" "poweroff\\r"
-    --send-after "domain [0-9]+ 'guest' destroyed" "\\x1d\\rkeelctl list\\r"
+    --send-after "keel-demo-guest: ready: .*\\(boot 1\\)" "\\x1d"
+    --send-after "${CTL_PROMPT}" "keelctl reboot guest\\r"
+    --send-after "domain [0-9]+ 'guest' created" "while ! [ -S /run/keel/guest/console.sock ]\\rdo sleep 1\\rdone\\rkeelctl console guest\\r"
+    --send-after "keel-demo-guest: ready: .*\\(boot 2\\)" "\\x1d"
+    --send-after "${CTL_PROMPT}" "keelctl shutdown -w guest\\r"
+    --send-after "domain [0-9]+ 'guest' destroyed" "keelctl list\\r"
     --send-after "${CTL_PROMPT}" "keelctl create /etc/keel/guest.cfg\\r"
     --send-after "domain [0-9]+ 'guest' created" "keelctl destroy guest\\r"
     --send-after "domain [0-9]+ 'guest' destroyed" "keelctl list\\rkeelctl info\\r"
@@ -89,6 +93,7 @@ keel_qemu_test(demo 600 --smp 2 --iso ${DEMO_ISO}
     --expect-line "keel-demo: You are root on 'ctl'"
     --expect-line "keel-demo-guest: ready: disk /dev/kvda on /mnt \\(boot 1\\), keth0 10\\.0\\.0\\.2 pings ctl"
     --expect-line "keel-demo-guest: ready: disk /dev/kvda on /mnt \\(boot 2\\), keth0 10\\.0\\.0\\.2 pings ctl"
+    --expect-line "domain [0-9]+ 'guest' asked to reboot"
     --expect-line "domain [0-9]+ 'guest' powered off"
     --expect-line "keel-demo: stopping guest guest"
     --expect-line "domain [0-9]+ 'ctl' powered off"

@@ -35,6 +35,7 @@ static CU_SuiteInfo *const suites[] = {
 	&evtchn_suite,
 	&grant_table_suite,
 	&memory_ops_suite,
+	&memory_unmap_suite,
 	&large_leaves_suite,
 	&sched_suite,
 	&image_suite,

@@ -25,6 +25,7 @@ extern CU_SuiteInfo elf_suite;
 extern CU_SuiteInfo evtchn_suite;
 extern CU_SuiteInfo grant_table_suite;
 extern CU_SuiteInfo memory_ops_suite;
+extern CU_SuiteInfo memory_unmap_suite;
 extern CU_SuiteInfo large_leaves_suite;
 extern CU_SuiteInfo heap_suite;
 extern CU_SuiteInfo image_suite;

@@ -29,7 +29,8 @@ static void ports_ready(void *ctx, int fd, short revents)
 int kb_daemon_start(struct keelctl *c, struct kb_driver *d)
 {
 	static const struct kpv_os os = {
-		.os_id = KEEL_OS_UNKNOWN, .abi_major = KEEL_ABI_MAJOR, .abi_minor = KEEL_ABI_MINOR,
+		/* Runs on ABI 1.0; pvdrivers uses 1.1's UNMAP_SHARED where Keel has it. */
+		.os_id = KEEL_OS_UNKNOWN, .abi_major = KEEL_ABI_MAJOR, .abi_minor = 0,
 		.os_name = "keel-backendd", .pkg_name = "keelctl",
 	};
 	uint32_t domid = 0;

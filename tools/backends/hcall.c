@@ -35,10 +35,17 @@
 #define FIRED_BATCH	64u
 #define DT_TRIES	8
 
-enum win_kind { WIN_EMPTY, WIN_OURS, WIN_GRANT, WIN_DEVICE };
+/*
+ * WIN_LEFT: a device page pvdrivers stopped viewing. The driver's mapping
+ * is gone, but the GFN stays taken as on Keel, where the page is still
+ * mapped there until UNMAP_SHARED (1.1) or for good (1.0, where pvdrivers
+ * maps it there again).
+ */
+enum win_kind { WIN_EMPTY, WIN_OURS, WIN_GRANT, WIN_DEVICE, WIN_LEFT };
 
 struct win_slot {
 	uint8_t kind;
+	uint32_t device_id;		/* WIN_DEVICE, WIN_LEFT */
 	void *va;
 };
 
@@ -92,18 +99,34 @@ void *kb_hcall_window_view(uint64_t gfn)
 
 /*
  * pvdrivers drops its view of a page. A device page then goes back to the
- * driver (which keeps Keel's mapping parked for the next open); a grant
- * stays until GNTTAB_UNMAP, our own pages stay for good.
+ * driver at once (which unmaps it from Keel, or on a 1.0 Keel keeps it
+ * parked for the next open) and the slot is left taken until UNMAP_SHARED;
+ * a grant stays until GNTTAB_UNMAP, our own pages stay for good.
  */
 void kb_hcall_window_unview(void *va)
 {
 	for (uint32_t i = 0; i < WIN_PAGES; i++) {
 		if (h.win[i].va == va && h.win[i].kind == WIN_DEVICE) {
 			h.d->unmap_device_page(h.d, va);
-			h.win[i] = (struct win_slot){ WIN_EMPTY, NULL };
+			h.win[i].kind = WIN_LEFT;
+			h.win[i].va = NULL;
 			return;
 		}
 	}
+}
+
+static long unmap_shared(uint64_t gfn)
+{
+	struct win_slot *s = slot(gfn);
+
+	if (!s || s->kind == WIN_EMPTY || s->kind == WIN_GRANT) {
+		return -KEEL_EINVAL;
+	}
+	if (s->kind == WIN_DEVICE) {
+		h.d->unmap_device_page(h.d, s->va);
+	}
+	*s = (struct win_slot){ .kind = WIN_EMPTY };
+	return 0;
 }
 
 static long map_shared(uint64_t space, uint64_t index, uint64_t gfn)
@@ -111,7 +134,10 @@ static long map_shared(uint64_t space, uint64_t index, uint64_t gfn)
 	struct win_slot *s = slot(gfn);
 	int err = 0;
 
-	if (!s || s->kind != WIN_EMPTY) {
+	/* A device page left at its GFN maps there again (pvdrivers on a 1.0 Keel). */
+	if (!s || (s->kind != WIN_EMPTY &&
+		   !(s->kind == WIN_LEFT && space == KEEL_MAPSPACE_DEVICE_PAGE &&
+		     index == s->device_id))) {
 		return -KEEL_EBUSY;
 	}
 	switch (space) {
@@ -119,7 +145,7 @@ static long map_shared(uint64_t space, uint64_t index, uint64_t gfn)
 		if (index != 0) {
 			return -KEEL_EINVAL;
 		}
-		*s = (struct win_slot){ WIN_OURS, h.shared };
+		*s = (struct win_slot){ .kind = WIN_OURS, .va = h.shared };
 		return 0;
 	case KEEL_MAPSPACE_GRANT_TABLE:
 		if (index >= h.grant_frames) {
@@ -128,7 +154,7 @@ static long map_shared(uint64_t space, uint64_t index, uint64_t gfn)
 		if (!h.grant_frame && !(h.grant_frame = kpv_shim_page_alloc())) {
 			return -KEEL_ENOMEM;
 		}
-		*s = (struct win_slot){ WIN_OURS, h.grant_frame };
+		*s = (struct win_slot){ .kind = WIN_OURS, .va = h.grant_frame };
 		return 0;
 	case KEEL_MAPSPACE_DEVICE_PAGE:
 		if (index > UINT32_MAX) {
@@ -139,6 +165,7 @@ static long map_shared(uint64_t space, uint64_t index, uint64_t gfn)
 			return err;
 		}
 		s->kind = WIN_DEVICE;
+		s->device_id = (uint32_t)index;
 		return 0;
 	default:
 		return -KEEL_EINVAL;
@@ -328,7 +355,7 @@ static long gnttab_unmap(struct keel_gnttab_unmap *ops, uint64_t n)
 			continue;
 		}
 		h.d->unmap_grants(h.d, s->va, 1);
-		*s = (struct win_slot){ WIN_EMPTY, NULL };
+		*s = (struct win_slot){ .kind = WIN_EMPTY };
 		ops[i].status = 0;
 	}
 	return (long)n;
@@ -632,6 +659,8 @@ long kb_hcall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, u
 	}
 	case KEEL_HC_MEMORY_MAP_SHARED:
 		return map_shared(a0, a1, a2);
+	case KEEL_HC_MEMORY_UNMAP_SHARED:
+		return unmap_shared(a0);
 	case KEEL_HC_VCPU_REGISTER_INFO:
 		if (a0 != 0) {
 			return -KEEL_EINVAL;

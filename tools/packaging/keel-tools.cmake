@@ -18,6 +18,9 @@ add_custom_command(OUTPUT ${KEEL_TOOLS_DEB}
             ${CMAKE_SOURCE_DIR}/docs/admin-guide.md
     COMMENT "Packaging keel-tools_${KEEL_TOOLS_VERSION}_amd64.deb")
 add_custom_target(keel-tools-deb ALL DEPENDS ${KEEL_TOOLS_DEB})
+# The executables come from another directory: order the builds explicitly
+# (a file dependency alone let make -j run the packaging while they linked).
+add_dependencies(keel-tools-deb keelctl-static keel-backendd-static)
 
 add_test(NAME linux-tools-apt-install
          COMMAND sh ${tools_pkg}/check-apt-install.sh ${KEEL_TOOLS_DEB}

@@ -6,7 +6,10 @@
  * of exactly that range puts the window pages in the process; munmap(),
  * or closing the file for ranges never mapped, unmaps the grants.
  * MAP_DEVICE_PAGE (1.1) hands out a device's control page the same way;
- * Keel cannot unmap its own pages, so kpv parks it for the next mapping.
+ * munmap() or close gives it back through kpv_unmap_shared(), which on a
+ * Keel of ABI 1.1 removes it from our map window (so a removed device's
+ * page is freed) and on a 1.0 Keel parks it for the next mapping. Several
+ * mappings of one device page share kpv's single mapping of it.
  */
 #define pr_fmt(fmt) "keel: " fmt
 

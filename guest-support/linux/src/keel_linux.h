@@ -80,6 +80,10 @@ int keel_con_open(struct kpv *k, const struct kpv_device_info *info, struct keel
 int keel_blk_open(struct kpv *k, const struct kpv_device_info *info, struct keel_frontend **out);
 int keel_net_open(struct kpv *k, const struct kpv_device_info *info, struct keel_frontend **out);
 
+/* The controller's poweroff and reboot requests (shutdown.c); 0 or a Keel error. */
+int keel_shutdown_start(struct kpv *k);
+void keel_shutdown_stop(void);
+
 /* Module-wide set-up of the classes (the block major, ...). */
 int keel_blk_init(void);
 void keel_blk_exit(void);

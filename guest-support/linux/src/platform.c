@@ -34,10 +34,16 @@ struct device *keel_parent(void)
 	return &keel.pdev->dev;
 }
 
+/*
+ * The ABI minor this package needs: it runs on a 1.0 Keel, and pvdrivers
+ * uses 1.1's KEEL_HC_MEMORY_UNMAP_SHARED only where Keel has it.
+ */
+#define KEEL_LINUX_ABI_MINOR	0
+
 static const struct kpv_os keel_os = {
 	.os_id = KEEL_OS_LINUX,
 	.abi_major = KEEL_ABI_MAJOR,
-	.abi_minor = KEEL_ABI_MINOR,
+	.abi_minor = KEEL_LINUX_ABI_MINOR,
 	.os_version = { LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, LINUX_VERSION_SUBLEVEL },
 	.pkg_version = { KEEL_PKG_MAJOR, KEEL_PKG_MINOR, KEEL_PKG_PATCH },
 	.os_name = "Linux",
@@ -109,9 +115,9 @@ static int keel_check_abi(struct device *dev, const struct keel_cpuid *id)
 {
 	u32 major = id->abi >> 16, minor = id->abi & 0xffff;
 
-	if (major != KEEL_ABI_MAJOR || minor < KEEL_ABI_MINOR) {
+	if (major != KEEL_ABI_MAJOR || minor < KEEL_LINUX_ABI_MINOR) {
 		dev_err(dev, "Keel implements ABI %u.%u, this package needs %u.%u\n", major, minor,
-			KEEL_ABI_MAJOR, KEEL_ABI_MINOR);
+			KEEL_ABI_MAJOR, KEEL_LINUX_ABI_MINOR);
 		return -ENODEV;
 	}
 	return 0;
@@ -160,6 +166,9 @@ static int keel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 KEEL_PKG_VERSION);
 	INIT_LIST_HEAD(&keel.frontends);
 	frontends_start(&pdev->dev);
+	rc = keel_shutdown_start(keel.kpv);
+	if (rc)
+		dev_err(&pdev->dev, "Keel's shutdown requests will not be seen (Keel error %d)\n", rc);
 	/* A guest without the control rights still gets the nodes: Keel refuses its calls. */
 	if (keel_priv_start(keel.kpv))
 		dev_err(&pdev->dev, "no /dev/keel/ nodes: the privileged driver is not available\n");
@@ -179,6 +188,7 @@ disable:
 static void keel_remove(struct pci_dev *pdev)
 {
 	keel_priv_stop();
+	keel_shutdown_stop();
 	frontends_stop();
 	kpv_stop(keel.kpv);
 	keel.kpv = NULL;

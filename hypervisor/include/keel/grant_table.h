@@ -8,7 +8,9 @@
  * keel_grant_entry, which the domain maps with KEEL_HC_MEMORY_MAP_SHARED
  * (gnttab_frame() gives memory_ops the frame). A mapper's map table holds
  * one record per live mapping, up to max_maps; its index (with a
- * generation, so stale handles are refused) is the handle.
+ * generation, so stale handles are refused) is the handle. The table's
+ * pages and the mapper's scratch page are allocated with its first
+ * mapping and freed with its last.
  *
  * A granted page stays the granter's: while mapped it is pinned in the
  * granter's p2m (KEEL_HC_MEMORY_RELEASE fails with KEEL_EBUSY) and it can

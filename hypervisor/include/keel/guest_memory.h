@@ -19,7 +19,7 @@
  *   KEEL     a page Keel owns, mapped by KEEL_HC_MEMORY_MAP_SHARED (shared
  *            info, grant-table frames, device pages): not counted, never
  *            freed here; mapped at most once per domain, so mapping it again
- *            moves it.
+ *            moves it; KEEL_HC_MEMORY_UNMAP_SHARED removes it.
  *   FOREIGN  another domain's granted page, or the grantee's scratch page
  *            after a forced revoke (core/grant_table.c): not counted, never
  *            freed here.
@@ -184,6 +184,13 @@ int guest_memory_map_keel(struct domain *d, uint64_t gfn, paddr_t pa, unsigned i
  * not), dropping a device reference the mapping held.
  */
 void guest_memory_unmap_keel(struct domain *d, paddr_t pa);
+
+/*
+ * KEEL_HC_MEMORY_UNMAP_SHARED: remove the Keel page mapped at @gfn of @d
+ * (the GFN holds nothing afterwards), dropping a device reference the
+ * mapping held. Returns 0, or -KEEL_EINVAL if @gfn holds no KEEL page.
+ */
+int guest_memory_unmap_keel_at(struct domain *d, uint64_t gfn);
 
 /*
  * FOREIGN pages, for core/grant_table.c. map puts @pa at an empty @gfn

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * keel/memory_ops.h - the memory hypercalls: populate and release RAM
- * (ballooning), the memory query, and mapping Keel-owned pages.
+ * (ballooning), the memory query, and mapping and unmapping Keel-owned
+ * pages.
  *
  * The portable core of docs/abi/hypercalls.md, "Memory", on top of the
  * p2m (keel/guest_memory.h). The functions take the calling domain and the
@@ -83,5 +84,15 @@ long memory_hc_query(struct domain *d, uint64_t gpa);
  *         platform range); -KEEL_ENOMEM (no page for a p2m table).
  */
 long memory_hc_map_shared(struct domain *d, uint64_t space, uint64_t index, uint64_t gfn);
+
+/**
+ * KEEL_HC_MEMORY_UNMAP_SHARED (1.1): remove the Keel-owned page mapped at
+ * @gfn; the page stays Keel's and can be mapped again. A device page whose
+ * device is gone is freed with its last mapping (keel/device.h).
+ *
+ * Return: 0; -KEEL_EINVAL (@gfn does not hold a Keel-owned page: empty,
+ *         RAM, FOREIGN, or outside the guest-physical space).
+ */
+long memory_hc_unmap_shared(struct domain *d, uint64_t gfn);
 
 #endif

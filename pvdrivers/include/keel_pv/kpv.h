@@ -28,7 +28,7 @@ struct kpv;
  */
 struct kpv_os {
 	uint32_t os_id;			/* KEEL_OS_* */
-	uint16_t abi_major, abi_minor;	/* the ABI the port was written for */
+	uint16_t abi_major, abi_minor;	/* the ABI the port needs: Keel's minor must be >= it */
 	uint16_t os_version[4];		/* kernel major, minor, patch, build */
 	uint16_t pkg_version[4];	/* the port's package version */
 	const char *os_name;		/* ASCII, up to 31 characters used */
@@ -36,7 +36,8 @@ struct kpv_os {
 };
 
 /*
- * Start: identify, check the ABI version, learn the map window, map the
+ * Start: check the ABI version (Keel's major is ours, its minor at least
+ * the port's abi_minor), identify with the port's version, learn the map window, map the
  * shared info page, register every vCPU's keel_vcpu_info, connect the
  * upcall (kpv_shim_upcall_connect) and route it, set up the grant table,
  * read the device table. The hypercall page (x86) must already be in place.
@@ -58,6 +59,12 @@ void kpv_upcall(struct kpv *k);
 
 uint32_t kpv_domid(const struct kpv *k);
 uint32_t kpv_nr_vcpus(const struct kpv *k);
+/*
+ * What the controller asks of this domain (KEEL_SHUTDOWN_*; NONE if nothing):
+ * read it on KEEL_VIRQ_SHUTDOWN_REQUEST and carry it out, e.g. by calling
+ * KEEL_HC_SCHED_SHUTDOWN with it once the OS has stopped.
+ */
+uint32_t kpv_shutdown_request(const struct kpv *k);
 
 /* --- Event channels ---------------------------------------------------------- */
 
@@ -148,9 +155,11 @@ int kpv_grant_copy(struct kpv *k, struct kpv_copy *ops, unsigned int n);
 
 /*
  * Map a Keel-owned page (KEEL_MAPSPACE_*, index) at a free map-window GFN.
- * Unmap drops our view; as ABI 1.0 has no call to unmap a Keel page, the
- * GFN stays Keel's and the next kpv_map_shared() of the same page reuses
- * it.
+ * Unmap drops our view and, on a Keel of ABI 1.1 or later, Keel's mapping
+ * (KEEL_HC_MEMORY_UNMAP_SHARED), so the GFN is free again and a device
+ * page whose device is gone is freed. ABI 1.0 cannot unmap a Keel page:
+ * there the GFN stays Keel's and the next kpv_map_shared() of the same page
+ * reuses it.
  */
 void *kpv_map_shared(struct kpv *k, uint32_t space, uint64_t index, uint64_t *gfn);
 void kpv_unmap_shared(struct kpv *k, void *va, uint64_t gfn);

@@ -2,8 +2,9 @@
 /*
  * tests/conformance/tests/test_window.c - the map-window allocator: distinct
  * GFNs inside the window until it is full, freed ones come back, misuse is
- * logged and harmless, a full window fails a map cleanly, and a GFN someone
- * else occupied is skipped for good.
+ * logged and harmless, a full window fails a map cleanly, a GFN someone
+ * else occupied is skipped for good; and the device pages mapped in it:
+ * unmapped on a Keel of ABI 1.1, parked for reuse on 1.0.
  */
 #include <keel/hypercall.h>
 #include <keel/memory.h>
@@ -136,10 +137,118 @@ static void test_occupied_gfn_is_skipped(void)
 	t_assert_clean(b, 0);
 }
 
+/* Keel's version as @d sees it, and the UNMAP_SHARED calls @d made. */
+struct keel_seen {
+	long version;
+	unsigned int unmaps;
+};
+
+static bool version_hook(void *ctx, struct hdom *d, uint64_t nr, const uint64_t args[5],
+			 long *ret)
+{
+	struct keel_seen *k = ctx;
+
+	(void)d;
+	(void)args;
+	k->unmaps += nr == KEEL_HC_MEMORY_UNMAP_SHARED;
+	if (nr == KEEL_HC_VERSION) {
+		*ret = k->version;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * ABI 1.1: a device page is one mapping however many users map it; when
+ * the last lets go it leaves the window (its GFN is free for the next
+ * map), and the page of a removed device is freed then.
+ */
+static void test_device_page_unmapped(void)
+{
+	struct hdom *a = harness_domain("a", 1), *b = harness_domain("b", 1);
+	struct kpv *ka = t_start(a), *kb = t_start(b);
+	struct keel_seen seen = { .version = KEEL_ABI_VERSION };
+	uint64_t g1 = 0, g2 = 0, next, free0;
+	uint32_t id, port;
+	void *v1, *v2, *page;
+
+	CU_ASSERT_EQUAL_FATAL(harness_device_setup(a, b, T_CLASS, 0, &id, &port), 0);
+	page = harness_device_page(id);
+	harness_use(b);
+	harness_set_hook(b, version_hook, &seen);
+	v1 = kpv_map_shared(kb, KEEL_MAPSPACE_DEVICE_PAGE, id, &g1);
+	v2 = kpv_map_shared(kb, KEEL_MAPSPACE_DEVICE_PAGE, id, &g2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v2);
+	CU_ASSERT_EQUAL(g1, g2);		/* a second mapping would move the first */
+	CU_ASSERT_PTR_EQUAL(harness_gfn_view(b, g1), page);
+	kpv_unmap_shared(kb, v1, g1);
+	CU_ASSERT_PTR_EQUAL(harness_gfn_view(b, g1), page);	/* the other user's */
+	CU_ASSERT_EQUAL(seen.unmaps, 0);
+	CU_ASSERT_EQUAL(harness_device_remove(id), 0);
+	free0 = harness_free_pages();
+	kpv_unmap_shared(kb, v2, g2);
+	CU_ASSERT_EQUAL(seen.unmaps, 1);
+	CU_ASSERT_PTR_NULL(harness_gfn_view(b, g1));
+	CU_ASSERT(harness_free_pages() >= free0 + 1);	/* the removed device's page */
+	CU_ASSERT_EQUAL(kpv_window_alloc(kb, &next), 0);
+	CU_ASSERT_EQUAL(next, g1);			/* the GFN is ours again */
+	kpv_window_free(kb, next);
+	harness_set_hook(b, NULL, NULL);
+	t_stop(a, ka);
+	t_stop(b, kb);
+	t_assert_clean(b, 0);
+}
+
+/*
+ * ABI 1.0: a port that asks for 1.0 starts; pvdrivers never makes the 1.1
+ * call, and a device page stays at its GFN, taken, and comes back there.
+ * A port that asks for 1.1 is refused by a 1.0 Keel.
+ */
+static void test_device_page_parked_on_1_0(void)
+{
+	struct hdom *a = harness_domain("a", 1), *b = harness_domain("b", 1);
+	struct kpv_os os = {
+		.os_id = KEEL_OS_REFERENCE, .abi_major = KEEL_ABI_MAJOR, .abi_minor = 1,
+	};
+	struct keel_seen seen = { .version = (long)KEEL_ABI_MAJOR << 16 };
+	struct kpv *ka = t_start(a), *kb = NULL;
+	uint64_t g1 = 0, g2 = 0, gfn;
+	uint32_t id, port;
+	void *v, *page;
+
+	CU_ASSERT_EQUAL_FATAL(harness_device_setup(a, b, T_CLASS, 0, &id, &port), 0);
+	page = harness_device_page(id);
+	harness_use(b);
+	harness_set_hook(b, version_hook, &seen);
+	CU_ASSERT_EQUAL(kpv_start(&os, &kb), -KEEL_EVERSION);
+	os.abi_minor = 0;
+	CU_ASSERT_EQUAL_FATAL(kpv_start(&os, &kb), 0);
+	v = kpv_map_shared(kb, KEEL_MAPSPACE_DEVICE_PAGE, id, &g1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	kpv_unmap_shared(kb, v, g1);
+	CU_ASSERT_PTR_EQUAL(harness_gfn_view(b, g1), page);	/* parked */
+	v = kpv_map_shared(kb, KEEL_MAPSPACE_DEVICE_PAGE, id, &g2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	CU_ASSERT_EQUAL(g2, g1);
+	kpv_unmap_shared(kb, v, g2);
+	CU_ASSERT_EQUAL(seen.unmaps, 0);
+	while (kpv_window_alloc(kb, &gfn) == 0) {
+		CU_ASSERT(gfn != g1);
+	}
+	free_window(kb, g1);
+	harness_set_hook(b, NULL, NULL);
+	t_stop(a, ka);
+	t_stop(b, kb);
+}
+
 static CU_TestInfo tests[] = {
 	{ "distinct GFNs in the window until it is full", test_alloc_until_full },
 	{ "a full window fails a map cleanly", test_full_window_fails_a_map },
 	{ "a GFN someone else occupied is skipped for good", test_occupied_gfn_is_skipped },
+	{ "ABI 1.1: a device page is unmapped when its last user lets go",
+	  test_device_page_unmapped },
+	{ "ABI 1.0: a device page stays parked at its GFN", test_device_page_parked_on_1_0 },
 	CU_TEST_INFO_NULL,
 };
 

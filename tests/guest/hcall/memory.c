@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* memory.c: the hcall-memory group: query, populate and release, mapping Keel pages. */
+/* memory.c: the hcall-memory group: query, populate and release, map and unmap Keel pages. */
 #include "hcall.h"
 
 static uint8_t victim[KEEL_PAGE_SIZE] KT_PAGE_ALIGNED;
@@ -212,6 +212,33 @@ static void check_map_shared(void)
 	kt_check_eq("shared info domid at its old place", kt_shared->domid, kt_boot.domid);
 }
 
+/* 1.1: a Keel page leaves its GFN and comes back; nothing else can be unmapped. */
+static void check_unmap_shared(void)
+{
+	uint64_t grant_frame = KT_GPA(kt_grants) >> KEEL_PAGE_SHIFT, fresh = kt_window_alloc(1);
+	volatile uint8_t *frame = (volatile uint8_t *)kt_grants;
+	uint8_t first = frame[0];
+
+	kt_check_rc("UNMAP_SHARED of a RAM GFN",
+		    keel_hypercall1(KEEL_HC_MEMORY_UNMAP_SHARED, gfn_of(hc_page[0])), -KEEL_EINVAL);
+	kt_check_rc("UNMAP_SHARED of an empty GFN of the map window",
+		    keel_hypercall1(KEEL_HC_MEMORY_UNMAP_SHARED, fresh >> KEEL_PAGE_SHIFT),
+		    -KEEL_EINVAL);
+	kt_check_rc("UNMAP_SHARED beyond the guest-physical space",
+		    keel_hypercall1(KEEL_HC_MEMORY_UNMAP_SHARED, 1ull << 40), -KEEL_EINVAL);
+	if (!kt_check(kt_grants != NULL, "grant frames mapped (hcall-gnttab)", "they are not")) {
+		return;
+	}
+	/* Nothing reads the grant frame between these calls: this vCPU is the only one. */
+	kt_check_rc("UNMAP_SHARED of grant frame 0",
+		    keel_hypercall1(KEEL_HC_MEMORY_UNMAP_SHARED, grant_frame), 0);
+	kt_check_rc("UNMAP_SHARED of it again",
+		    keel_hypercall1(KEEL_HC_MEMORY_UNMAP_SHARED, grant_frame), -KEEL_EINVAL);
+	kt_check_rc("grant frame 0 maps again where it was",
+		    map_shared(KEEL_MAPSPACE_GRANT_TABLE, 0, grant_frame), 0);
+	kt_check_eq("grant frame 0 kept its contents", frame[0], first);
+}
+
 void hc_memory(void)
 {
 	kt_group_begin("hcall-memory");
@@ -222,5 +249,6 @@ void hc_memory(void)
 	check_fresh_gfn();
 	check_batches();
 	check_map_shared();
+	check_unmap_shared();
 	kt_group_end();
 }

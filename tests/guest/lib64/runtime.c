@@ -5,7 +5,7 @@
 /* start64.S hard-codes these; keep it honest. */
 _Static_assert(KEEL_ELFNOTE_ENTRY == 1 && KEEL_ELFNOTE_ABI == 2, "note types in start64.S");
 _Static_assert(KEEL_ENTRY_MODE_LONG64 == 1, "entry mode in start64.S");
-_Static_assert(KEEL_ABI_MAJOR == 1 && KEEL_ABI_MINOR == 0, "ABI note in start64.S");
+_Static_assert(KEEL_ABI_MAJOR == 1 && KEEL_ABI_MINOR == 1, "ABI note in start64.S");
 _Static_assert(sizeof(struct keel_elfnote_entry) == 16, "entry note size in start64.S");
 _Static_assert(sizeof(struct keel_elfnote_abi) == 8, "ABI note size in start64.S");
 _Static_assert(KT_UPCALL_VECTOR == 240, "upcall stub in start64.S");

@@ -10,7 +10,7 @@
 #define NOTE_TYPE_ABI		2		/* KEEL_ELFNOTE_ABI */
 #define ENTRY_MODE_LONG64	1		/* KEEL_ENTRY_MODE_LONG64 */
 #define ABI_MAJOR		1		/* KEEL_ABI_MAJOR */
-#define ABI_MINOR		0		/* KEEL_ABI_MINOR */
+#define ABI_MINOR		1		/* KEEL_ABI_MINOR */
 #define STACK_SIZE		65536
 
 /*

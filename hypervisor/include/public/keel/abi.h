@@ -20,10 +20,14 @@
 #include <stdint.h>
 #endif
 
-/* ABI version. Compatible iff majors are equal and the guest's minor <= Keel's. */
+/*
+ * ABI version. Compatible iff majors are equal and the guest's minor <= Keel's.
+ * The minor is the one value here that changes: it only grows, by one for
+ * each release that adds calls (docs/abi/CHANGES.md lists what each added).
+ */
 #define KEEL_ABI_MAJOR			1
-#define KEEL_ABI_MINOR			0
-#define KEEL_ABI_VERSION		0x00010000	/* (major << 16) | minor */
+#define KEEL_ABI_MINOR			1
+#define KEEL_ABI_VERSION		0x00010001	/* (major << 16) | minor */
 
 /* The ABI page size, whatever page sizes the CPU supports. */
 #define KEEL_PAGE_SHIFT			12

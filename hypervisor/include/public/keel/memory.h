@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* keel/memory.h: populate and release RAM (ballooning), memory queries, and mapping Keel-owned pages. */
+/* keel/memory.h: populate and release RAM (ballooning), memory queries, and mapping and unmapping Keel-owned pages. */
 #ifndef KEEL_PUBLIC_MEMORY_H
 #define KEEL_PUBLIC_MEMORY_H
 
@@ -39,6 +39,17 @@
  *           KEEL_ENOENT (grant frame not allocated, or no such device),
  *           KEEL_EPERM (the caller is neither the device's frontend nor its
  *           backend), KEEL_EBUSY (GFN not empty, or in a platform range).
+ *
+ * KEEL_HC_MEMORY_UNMAP_SHARED (1.1; check the minor of KEEL_HC_VERSION
+ * first): remove a Keel-owned page that MAP_SHARED put at a GFN. The GFN
+ * holds nothing afterwards (a later access is an access to no memory); the
+ * page stays Keel's and MAP_SHARED maps it again. A device control page
+ * whose device is gone (removed, or its other end destroyed) is freed when
+ * its last mapping in any domain goes, never while one remains.
+ *   arg0:   IN the GFN.
+ *   return: 0.
+ *   errors: KEEL_EINVAL (the GFN does not hold a Keel-owned page: empty,
+ *           RAM, a mapped grant, or outside the guest-physical space).
  */
 #define KEEL_MEMORY_ORDER_4K		0
 #define KEEL_MEMORY_ORDER_2M		9
