@@ -75,6 +75,7 @@ keel_qemu_test(ctl-io 600 --smp 2 --kernel ${ELF} --append "qemu_exit=1 probe_gu
     --expect-line "${CTLIO_LINE}-console: SUCCESS"
     --expect-line "${CTLIO_LINE}-poweroff: SUCCESS"
     --expect-line "${CTLIO_LINE}-destroy: SUCCESS"
+    --expect-line "${CTLIO_LINE}-daemon-survives: SUCCESS"
     --expect-line "${CTLIO_LINE}-memory: SUCCESS"
     --expect-line "domain [0-9]+ 'ctl' powered off"
     --expect-line "KEEL-VERDICT: SUCCESS")
