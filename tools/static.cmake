@@ -42,27 +42,7 @@ function(keelctl_link_closure target out_targets out_libs)
 endfunction()
 
 keelctl_link_closure(keelctl static_targets static_libs)
-set(static_objects "")
-foreach(t ${static_targets})
-    get_target_property(srcs ${t} SOURCES)
-    get_target_property(dir ${t} SOURCE_DIR)
-    set(abs "")
-    foreach(src ${srcs})
-        get_filename_component(src ${src} ABSOLUTE BASE_DIR ${dir})
-        list(APPEND abs ${src})
-    endforeach()
-    add_library(${t}-nosan OBJECT ${abs})
-    # The original's transitive include directories, definitions and options, minus sanitizers.
-    target_include_directories(${t}-nosan PRIVATE $<TARGET_PROPERTY:${t},INCLUDE_DIRECTORIES>)
-    target_compile_definitions(${t}-nosan PRIVATE $<TARGET_PROPERTY:${t},COMPILE_DEFINITIONS>)
-    # -Wmaybe-uninitialized is checked by the sanitized build; without the
-    # sanitizers GCC loses track of values set through `rc = rc ? rc : f(&x)`
-    # chains and warns falsely.
-    target_compile_options(${t}-nosan PRIVATE
-        $<FILTER:$<TARGET_PROPERTY:${t},COMPILE_OPTIONS>,EXCLUDE,sanitize>
-        -Wno-maybe-uninitialized)
-    list(APPEND static_objects $<TARGET_OBJECTS:${t}-nosan>)
-endforeach()
+keel_nosan_objects(static_objects ${static_targets})
 
 add_executable(keelctl-static ${static_objects})
 set_target_properties(keelctl-static PROPERTIES LINKER_LANGUAGE C)
