@@ -10,7 +10,7 @@
 # stops early fails as well.
 set(GUESTS ${CMAKE_BINARY_DIR}/tests)
 foreach(cfg insn hcall pingpong isolation crash share eight bigmem smp reference ref-console hcbench
-        ref-block ref-net pcplat vapic ctlbuild)
+        ref-block ref-net pcplat vapic ctlbuild wakestress)
     keel_config(${cfg})
 endforeach()
 
@@ -99,6 +99,14 @@ foreach(dom spread pinned)
 endforeach()
 keel_qemu_test(guest-smp 240 --smp 2 --accel tcg,thread=single ${GUEST_BOOT}
     --module ${GUESTS}/smp.elf --module ${CONFIGS}/smp/config.dtb ${GUEST_CLEAN} ${SMP})
+
+# Blocking calls, HLT and upcalls while another domain floods the port, for 15 s: the guest
+# checks RSP, callee-saved registers, its stack, results and every upcall's frame and RIP.
+keel_qemu_test(guest-wakestress 180 --smp 2 ${GUEST_BOOT}
+    --module ${GUESTS}/wakestress.elf --module ${CONFIGS}/wakestress/config.dtb ${GUEST_CLEAN}
+    --reject-line "triple fault"
+    --expect-line "keeltest: wakestress-waiter: SUCCESS [0-9]+ checks"
+    --expect-line "keeltest: wakestress-sender: SUCCESS [0-9]+ checks")
 
 # The emulated local APIC and IOAPIC (docs/platform.md) from inside an ACPI-platform domain:
 # registers, timer modes, priorities, INIT/SIPI start of vCPU 1, IPIs, IOAPIC, bad input.

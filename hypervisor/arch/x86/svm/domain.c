@@ -116,7 +116,10 @@ void arch_p2m_clear(struct domain *d, uint64_t gfn, unsigned int order)
  * generation (each entry compares it and flushes its ASID) and wait for
  * every CPU that is in one of @d's guests with an older generation to
  * leave it; the kick's interrupt forces that exit. A CPU not in guest mode
- * needs nothing, whatever lock it spins on, so this cannot deadlock.
+ * needs nothing, whatever lock it spins on, so this cannot deadlock. One
+ * that entered with a newer generation (another flush came meanwhile) has
+ * flushed for ours too: waiting for it to leave could take a whole time
+ * slice, spent spinning here with interrupts off.
  */
 void svm_flush_domain(struct domain *d)
 {
@@ -131,7 +134,8 @@ void svm_flush_domain(struct domain *d)
 			continue;	/* we are not in guest mode */
 		}
 		while (__atomic_load_n(&cpus[i].guest_domain, __ATOMIC_SEQ_CST) == d &&
-		       cpus[i].guest_npt_gen != gen) {
+		       (int64_t)(__atomic_load_n(&cpus[i].guest_npt_gen, __ATOMIC_SEQ_CST) -
+				 gen) < 0) {
 			if (!kicked) {
 				arch_cpu_kick(i);
 				kicked = true;

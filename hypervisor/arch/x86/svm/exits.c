@@ -609,6 +609,7 @@ void svm_handle_exit(struct vcpu *v)
 		reflect_exception(sv, VEC_AC);
 		break;
 	case VMEXIT_SHUTDOWN:
+		svm_report_shutdown(v);
 		vsleep_triple_fault(v, sv->vmcb->save.rip);	/* reboot or crash */
 		break;
 	case VMEXIT_INVALID:

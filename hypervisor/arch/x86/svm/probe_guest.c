@@ -276,7 +276,8 @@ static int probe_run(struct probe *p)
 			log_err("probe guest: more than %u exits; stopping it", MAX_EXITS);
 			return -1;
 		}
-		svm_vmrun(&p->sv->gprs, p->sv->vmcb_pa, cpu->svm_host_vmcb_pa);
+		svm_vmrun(&p->sv->gprs, p->sv->vmcb_pa, cpu->svm_host_vmcb_pa,
+			  p->vmcb->control.interrupt_shadow & 1);
 		p->vmcb->control.tlb_control = 0;
 		r = handle_exit(p);
 	}

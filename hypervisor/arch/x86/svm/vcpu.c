@@ -699,13 +699,14 @@ void arch_vcpu_run(struct vcpu *v)
 		}
 		sv->flush_asid = false;
 		sv->npt_gen_seen = gen;
-		cpu->guest_npt_gen = gen;
+		__atomic_store_n(&cpu->guest_npt_gen, gen, __ATOMIC_SEQ_CST);
 		c->asid = sv->asid;
 		c->tlb_control = flush;
 		deliver_upcall(v, sv);
 		inject_interrupts(v, sv);
+		sv->last_event_inject = c->event_inject;
 
-		svm_vmrun(&sv->gprs, sv->vmcb_pa, cpu->svm_host_vmcb_pa);
+		svm_vmrun(&sv->gprs, sv->vmcb_pa, cpu->svm_host_vmcb_pa, c->interrupt_shadow & 1);
 
 		__atomic_store_n(&cpu->guest_domain, NULL, __ATOMIC_SEQ_CST);
 		resched_watch(cpu);	/* the loop looks at the flag before the next entry */

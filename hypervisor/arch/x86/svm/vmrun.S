@@ -2,11 +2,13 @@
 /*
  * svm/vmrun.S - one guest entry and exit.
  *
- * svm_vmrun(gprs, vmcb_pa, host_vmcb_pa): saves the host's callee-saved
- * registers and hidden state (VMSAVE), loads the guest's general registers,
- * runs it with GIF clear around the switch, and stores them back on exit.
- * Called with interrupts off; returns with them off (GIF set again), so a
- * pending host interrupt is taken when the caller enables them.
+ * svm_vmrun(gprs, vmcb_pa, host_vmcb_pa, in_shadow): saves the host's
+ * callee-saved registers and hidden state (VMSAVE), loads the guest's
+ * general registers, runs it with GIF clear around the switch, and stores
+ * them back on exit. Called with interrupts off; returns with them off (GIF
+ * set again), so a pending host interrupt is taken when the caller enables
+ * them. @in_shadow: the guest's next instruction is in an STI or MOV SS
+ * shadow (the VMCB's interrupt_shadow, as its last exit left it).
  */
 #define GPR_RBX	0
 #define GPR_RCX	8
@@ -36,6 +38,7 @@ svm_vmrun:
 	pushq	%rdi			/* gprs */
 	pushq	%rdx			/* host VMCB */
 	pushq	%rsi			/* guest VMCB */
+	pushq	%rcx			/* in_shadow */
 
 	clgi
 	movq	%rdx, %rax
@@ -60,21 +63,35 @@ svm_vmrun:
 	 * With GIF clear, STI lets no interrupt in here, but VMRUN records
 	 * the host's IF as set: a host interrupt arriving in guest mode then
 	 * makes the guest exit (the INTR intercept) instead of waiting for it.
-	 * STI comes before VMLOAD rather than right before VMRUN so that VMRUN
-	 * is not in STI's one-instruction shadow: QEMU's TCG carries that
-	 * shadow into the guest, whose first instruction then runs with
-	 * interrupts held off. When that instruction is the `cli` after a
-	 * completed HLT, a pending upcall is never taken.
+	 *
+	 * Where the STI goes decides the guest's interrupt shadow under QEMU's
+	 * TCG, which ignores the VMCB's interrupt_shadow at VMRUN but carries
+	 * the host's own STI shadow into the guest: right before VMRUN, the
+	 * guest's first instruction runs with interrupts held off. That is
+	 * wanted exactly when the guest was in a shadow at its exit (an exit
+	 * between its `sti` and the next instruction): without it, an upcall
+	 * Keel injects, or the interrupt window it asks for, would come before
+	 * that instruction, which `sti; hlt` relies on never happening.
+	 * Otherwise STI comes before VMLOAD: a shadow the guest does not have
+	 * would hold off an upcall pending at the `cli` after a completed HLT
+	 * for good. Hardware takes the shadow from the VMCB either way.
 	 */
+	cmpb	$0, (%rsp)		/* in_shadow: a bool, only its low byte is defined */
+	jne	1f
 	sti
-	movq	(%rsp), %rax		/* guest VMCB */
+	movq	8(%rsp), %rax		/* guest VMCB */
 	vmload
 	vmrun
-	cli
+	jmp	2f
+1:	movq	8(%rsp), %rax		/* guest VMCB */
+	vmload
+	sti
+	vmrun
+2:	cli
 	vmsave
 
 	pushq	%rdi			/* guest RDI */
-	movq	24(%rsp), %rdi		/* gprs: past guest RDI, guest and host VMCB */
+	movq	32(%rsp), %rdi		/* gprs: past guest RDI, in_shadow, guest and host VMCB */
 	movq	%rbx, GPR_RBX(%rdi)
 	movq	%rcx, GPR_RCX(%rdi)
 	movq	%rdx, GPR_RDX(%rdi)
@@ -90,6 +107,7 @@ svm_vmrun:
 	movq	%r15, GPR_R15(%rdi)
 	popq	GPR_RDI(%rdi)
 
+	popq	%rax			/* in_shadow */
 	popq	%rax			/* guest VMCB: done with it */
 	popq	%rax			/* host VMCB */
 	vmload

@@ -26,7 +26,11 @@ struct svm_gprs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
-/* Enter the guest of @vmcb_pa until the next #VMEXIT (svm/vmrun.S). */
-void svm_vmrun(struct svm_gprs *gprs, paddr_t vmcb_pa, paddr_t host_vmcb_pa);
+/*
+ * Enter the guest of @vmcb_pa until the next #VMEXIT (svm/vmrun.S);
+ * @in_shadow: its VMCB's interrupt_shadow is set (see vmrun.S for why the
+ * entry needs to know).
+ */
+void svm_vmrun(struct svm_gprs *gprs, paddr_t vmcb_pa, paddr_t host_vmcb_pa, bool in_shadow);
 
 #endif

@@ -47,6 +47,7 @@ struct svm_vcpu {
 	bool vlapic_odd_logged;		/* an undefined APIC access was logged */
 	bool nmi_masked;		/* an NMI was injected and its IRET not seen */
 	bool hypercall_waits;		/* its VMMCALL blocked: runs again when woken */
+	uint64_t last_event_inject;	/* EVENTINJ of its last entry, for crash reports */
 };
 
 static inline struct svm_domain *svm_domain(struct domain *d)
@@ -112,6 +113,9 @@ bool svm_mmio(struct vcpu *v, uint64_t gpa);
 void svm_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 bool svm_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *value);
 bool svm_wrmsr(struct vcpu *v, uint32_t msr, uint64_t value);
+
+/* svm/shutdown_report.c: log the state @v triple-faulted in (its VMCB holds the exit). */
+void svm_report_shutdown(struct vcpu *v);
 
 /* svm/domain.c: make every CPU running @d drop stale nested translations. */
 void svm_flush_domain(struct domain *d);
