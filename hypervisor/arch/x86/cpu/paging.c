@@ -6,6 +6,11 @@
  * split when part of it needs other permissions. Tables come from the page
  * allocator, except the root, which lives in .bss below 4 GiB so that
  * 32-bit AP start-up code can load it.
+ *
+ * Entries are written with the accessed and dirty bits set: nothing reads
+ * them, and a walker that finds them set writes nothing back (QEMU's TCG
+ * writes them back non-atomically, which could undo an edit another CPU
+ * makes at the same time; see svm/npt.c).
  */
 #include <keel/log.h>
 #include <keel/page_alloc.h>
@@ -15,6 +20,8 @@
 
 #define ENTRIES		512
 #define LARGE		MiB(2)
+#define TABLE_ENTRY	(PTE_P | PTE_W | PTE_A)	/* a table below: rights come from the leaves */
+#define LEAF_SET	(PTE_A | PTE_D)
 
 extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[];
 extern char _data_start[], _image_end[];
@@ -47,7 +54,7 @@ static void split_large(uint64_t *entry)
 	for (unsigned int i = 0; i < ENTRIES; i++) {
 		t[i] = (base + i * PAGE_SIZE) | flags;
 	}
-	*entry = (uintptr_t)t | PTE_P | PTE_W;
+	*entry = (uintptr_t)t | TABLE_ENTRY;
 }
 
 /*
@@ -62,7 +69,7 @@ static uint64_t *walk(uint64_t va, int level)
 		uint64_t *e = &table[index_at(va, l)];
 
 		if (!(*e & PTE_P)) {
-			*e = (uintptr_t)new_table() | PTE_P | PTE_W;
+			*e = (uintptr_t)new_table() | TABLE_ENTRY;
 		} else if (*e & PTE_PS) {
 			split_large(e);
 		}
@@ -84,10 +91,10 @@ static void map_range(paddr_t pa, uint64_t size, uint64_t flags)
 		}
 		/* A 2 MiB entry, unless 4 KiB pages already hang below it. */
 		if (e && (!(*e & PTE_P) || (*e & PTE_PS))) {
-			*e = pa | flags | PTE_PS;
+			*e = pa | flags | LEAF_SET | PTE_PS;
 			pa += LARGE;
 		} else {
-			*walk(pa, 0) = pa | flags;
+			*walk(pa, 0) = pa | flags | LEAF_SET;
 			pa += PAGE_SIZE;
 		}
 	}

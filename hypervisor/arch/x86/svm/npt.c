@@ -5,6 +5,15 @@
  * Nested walks are user-mode accesses, so every entry carries the U bit.
  * Leaves are 4 KiB, 2 MiB (PS at level 1) or 1 GiB (PS at level 2), as the
  * core's p2m maps aligned chunks of those sizes.
+ *
+ * Every entry is written with its accessed bit (and a leaf with its dirty
+ * bit) already set. Keel never reads them, and a walker then has nothing
+ * to write back: QEMU's TCG (7.2) sets them with a plain read-modify-write
+ * of the entry's low word, which can put back an entry another CPU has
+ * just cleared, so a page Keel unmapped, flushed and freed stayed mapped
+ * in the guest (seen as other domains' and Keel's memory corrupted after
+ * a domain was destroyed). Hardware sets them atomically; presetting them
+ * costs it nothing.
  */
 #include <arch/arch.h>
 #include <keel/page_alloc.h>
@@ -45,7 +54,7 @@ static uint64_t *entry_at(paddr_t root, uint64_t gpa, int depth, uint64_t *creat
 				return NULL;
 			}
 			(*created)++;
-			*e = next | PTE_P | PTE_W | PTE_U;
+			*e = next | PTE_P | PTE_W | PTE_U | PTE_A;
 		} else if (*e & PTE_PS) {
 			return NULL;
 		}
@@ -67,7 +76,7 @@ bool npt_map(struct npt *npt, uint64_t gpa, paddr_t hpa, unsigned int order,
 	if (!e || (order && (*e & PTE_P))) {
 		return false;	/* never drop a table that hangs below */
 	}
-	*e = hpa | PTE_P | PTE_U | (order ? PTE_PS : 0) | ((rights & NPT_WRITE) ? PTE_W : 0) |
+	*e = hpa | PTE_P | PTE_U | PTE_A | PTE_D | (order ? PTE_PS : 0) | ((rights & NPT_WRITE) ? PTE_W : 0) |
 	     ((rights & NPT_EXEC) ? 0 : PTE_NX);
 	return true;
 }

@@ -161,16 +161,17 @@ static int long64_tables(struct domain *d, const struct arch_boot_entry *e,
 	if (guest_copy_to(d, base, descriptors, count * sizeof(*descriptors)) != 0) {
 		return -KEEL_EFAULT;
 	}
-	pml4e = (base + 2 * PAGE_SIZE) | 0x3;	/* present, writable */
+	/* Accessed (and dirty) preset: see svm/npt.c for why nothing should write them back. */
+	pml4e = (base + 2 * PAGE_SIZE) | 0x23;	/* present, writable, accessed */
 	if (guest_copy_to(d, base + PAGE_SIZE, &pml4e, sizeof(pml4e)) != 0) {
 		return -KEEL_EFAULT;
 	}
 	for (uint64_t g = 0; g < gib; g++) {
 		uint64_t pd_gpa = base + (3 + g) * PAGE_SIZE;
 
-		pdpt[g] = pd_gpa | 0x3;
+		pdpt[g] = pd_gpa | 0x23;
 		for (unsigned int i = 0; i < 512; i++) {
-			uint64_t pde = ((g << 30) + ((uint64_t)i << 21)) | 0x83;	/* P, W, PS */
+			uint64_t pde = ((g << 30) + ((uint64_t)i << 21)) | 0xe3;	/* P, W, A, D, PS */
 
 			if (guest_copy_to(d, pd_gpa + i * 8, &pde, 8) != 0) {
 				return -KEEL_EFAULT;
