@@ -32,6 +32,8 @@ list(APPEND KPV_SOURCES
 # The block class (block/): blkfront, blkback.
 list(APPEND KPV_SOURCES
     ${KPV_DIR}/block/blkfront.c ${KPV_DIR}/block/blkfront_conn.c ${KPV_DIR}/block/blkfront_io.c
-    ${KPV_DIR}/block/blkback.c ${KPV_DIR}/block/blkback_io.c ${KPV_DIR}/block/blkback_batch.c)
+    ${KPV_DIR}/block/blkfront_pool.c
+    ${KPV_DIR}/block/blkback.c ${KPV_DIR}/block/blkback_io.c ${KPV_DIR}/block/blkback_batch.c
+    ${KPV_DIR}/block/blkback_persist.c)
 get_filename_component(KPV_PUBLIC_ABI ${KPV_DIR}/../hypervisor/include/public ABSOLUTE)
 set(KPV_INCLUDE_DIRS ${KPV_DIR}/include ${KPV_PUBLIC_ABI})

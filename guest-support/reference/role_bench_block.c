@@ -22,7 +22,8 @@
  * Command line knobs, for comparing backend and frontend options:
  * poll_us=N (both sides poll their rings N us, default 0), bounce=1 (the
  * backend copies through bounce pages and read()/write() instead of the
- * store's memory).
+ * store's memory), persistent=0 (neither side uses F_PERSISTENT: every
+ * page goes by Keel's grant copy, as before the feature).
  */
 #include "ref.h"
 
@@ -271,18 +272,27 @@ static bool rd_gone(void *ctx)
 	return rd.released;
 }
 
+/* The features both sides use: every one, or all but F_PERSISTENT with persistent=0. */
+static uint64_t bench_features(void)
+{
+	return kt_cmdline_u64("persistent", 1) ? ~0ull : ~(uint64_t)KEEL_IO_BLOCK_F_PERSISTENT;
+}
+
 static void back_serve(struct kpv *k)
 {
+	/* As many persistent mappings as a frontend may grant: its 2 MiB in flight always fit. */
 	const struct kpv_blkback_opts opts = {
-		.features = ~0ull, .max_rings = 1, .max_ring_order = 1, .max_segments = 256,
+		.features = bench_features(), .max_rings = 1, .max_ring_order = 1, .max_segments = 256,
 		.poll_ns = (uint32_t)kt_cmdline_u64("poll_us", 0) * 1000u,
+		.persistent_maps = KEEL_IO_BLOCK_PERSISTENT_MAX,
 	};
 	bool bounce = kt_cmdline_u64("bounce", 0) != 0;
 	struct kpv_device_info dev;
 	struct kpv_blkback *be = NULL;
 
-	kt_note("bench-blkback: %s store, polling %u us", bounce ? "bounce" : "memory",
-		opts.poll_ns / 1000);
+	kt_note("bench-blkback: %s store, polling %u us, persistent grants %s",
+		bounce ? "bounce" : "memory", opts.poll_ns / 1000,
+		opts.features & KEEL_IO_BLOCK_F_PERSISTENT ? "offered" : "off");
 	if (kt_check(find_device(k, true, &dev), "a block device to serve", "none") &&
 	    kt_check_rc("kpv_blkback_open",
 			kpv_blkback_open(k, &dev, bounce ? &rd_bounce_store : &rd_store, &rd,
@@ -332,30 +342,58 @@ struct io {
 	uint16_t status;
 };
 
+/* One PV measurement under way: the next request's number, what came back. */
+struct run {
+	const struct pattern *p;
+	uint64_t next, bytes;
+	uint32_t in_flight, errors;
+	uint64_t end;			/* the last completion */
+};
+
 struct front {
 	struct kpv_blkfront *fe;
 	struct kpv_blk_info info;
 	bool up, released;
-	uint32_t completed;		/* completions not yet looked at by the submit loop */
+	uint32_t completed;		/* control reads completed, for front_ask_direct() */
+	struct run *run;		/* the measurement under way, or NULL */
 	uint8_t *buf[MAX_DEPTH * MAX_PAGES];
 	struct io io[MAX_DEPTH];
 };
 
 static struct front f;
 
-static void fe_changed(void *os, const struct kpv_blk_info *info)
-{
-	f.info = *info;
-	f.up = true;
-}
+static void start_next(struct run *r, uint32_t slot);
 
+/*
+ * A completion. During a measurement the slot's next request goes from
+ * here, as an OS's block layer submits from its completion path: the
+ * pattern's depth stays in flight, whether or not the main loop runs.
+ */
 static void fe_complete(void *os, struct kpv_blk_req *req, uint16_t status)
 {
 	struct io *io = req->os;
+	struct run *r = f.run;
 
 	io->status = status;
 	io->done = true;
 	f.completed++;
+	if (!r) {
+		return;
+	}
+	r->end = kpv_shim_now_ns();
+	r->in_flight--;
+	if (status == KEEL_IO_BLOCK_S_OK) {
+		r->bytes += r->p->bytes;
+	} else {
+		r->errors++;
+	}
+	start_next(r, (uint32_t)(io - f.io));
+}
+
+static void fe_changed(void *os, const struct kpv_blk_info *info)
+{
+	f.info = *info;
+	f.up = true;
 }
 
 static void fe_released(void *os)
@@ -406,13 +444,6 @@ static bool submit(uint32_t slot, uint64_t sector, uint32_t bytes, bool write)
 	return kpv_blkfront_submit(f.fe, &io->req) == 0;
 }
 
-/* One PV measurement under way: the next request's number, what came back. */
-struct run {
-	const struct pattern *p;
-	uint64_t next, bytes;
-	uint32_t in_flight, errors;
-};
-
 /* Slot @slot's next request, while the measurement has requests left. */
 static void start_next(struct run *r, uint32_t slot)
 {
@@ -425,37 +456,29 @@ static void start_next(struct run *r, uint32_t slot)
 	r->next++;
 }
 
+static bool run_over(void *ctx)
+{
+	const struct run *r = ctx;
+
+	return r->in_flight == 0;
+}
+
 /* Pattern @p's work through PV with its depth in flight; the time runs to the last completion. */
 static void front_measure(uint32_t p, uint32_t round)
 {
 	struct run r = { .p = &patterns[p] };
-	uint64_t start = kpv_shim_now_ns(), end = start;
+	uint64_t start = kpv_shim_now_ns();
 
+	r.end = start;
+	f.run = &r;
 	for (uint32_t s = 0; s < r.p->depth; s++) {
 		start_next(&r, s);
 	}
-	while (r.in_flight > 0 && ref_wait(some_completed, NULL, IO_WAIT)) {
-		f.completed = 0;	/* complete() runs in this loop's work items, not in an interrupt */
-		end = kpv_shim_now_ns();
-		for (uint32_t s = 0; s < r.p->depth; s++) {
-			struct io *io = &f.io[s];
-
-			if (!io->done || io->req.os == NULL) {
-				continue;
-			}
-			io->req.os = NULL;	/* accounted */
-			r.in_flight--;
-			if (io->status == KEEL_IO_BLOCK_S_OK) {
-				r.bytes += r.p->bytes;
-			} else {
-				r.errors++;
-			}
-			start_next(&r, s);
-		}
-	}
+	ref_wait(run_over, &r, IO_WAIT * 16);
+	f.run = NULL;
 	kt_check(r.in_flight == 0, r.p->name, "%u requests never completed", r.in_flight);
 	kt_check_eq(r.p->name, r.errors, 0);
-	report("pv", p, round, r.bytes, end - start);
+	report("pv", p, round, r.bytes, r.end - start);
 }
 
 /* Ask the backend to measure pattern @p directly for @round: one control READ, answered after. */
@@ -492,7 +515,7 @@ static void front_rounds(void)
 static void front_run(struct kpv *k)
 {
 	const struct kpv_blkfront_opts opts = {
-		.features = ~0ull, .queues = 1, .ring_order = 1,
+		.features = bench_features(), .queues = 1, .ring_order = 1,
 		.poll_ns = (uint32_t)kt_cmdline_u64("poll_us", 0) * 1000u,
 	};
 	const uint32_t want = MAX_DEPTH * MAX_PAGES;
@@ -511,6 +534,8 @@ static void front_run(struct kpv *k)
 			0)) {
 		if (kt_check(ref_wait(front_up, NULL, CONNECT_WAIT), "connected", "not in 60 s")) {
 			kt_check_eq("capacity", f.info.capacity_sectors, DISK_PAGES * 8ull);
+			kt_note("bench-blkfront: persistent grants %s",
+				f.info.features & KEEL_IO_BLOCK_F_PERSISTENT ? "in use" : "off");
 			front_rounds();
 		}
 		kpv_blkfront_close(f.fe, false);

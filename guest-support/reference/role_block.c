@@ -504,7 +504,8 @@ static void front_run(struct kpv *k)
 			kt_check_eq("features", f.info.features,
 				    KEEL_IO_BLOCK_F_FLUSH | KEEL_IO_BLOCK_F_FUA |
 					    KEEL_IO_BLOCK_F_DISCARD | KEEL_IO_BLOCK_F_WRITE_ZEROES |
-					    KEEL_IO_BLOCK_F_INDIRECT | KEEL_IO_BLOCK_F_MULTI_QUEUE);
+					    KEEL_IO_BLOCK_F_INDIRECT | KEEL_IO_BLOCK_F_MULTI_QUEUE |
+					    KEEL_IO_BLOCK_F_PERSISTENT);
 			front_clear(&f);
 			front_shapes(&f);
 			front_parallel(&f);

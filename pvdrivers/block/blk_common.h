@@ -14,7 +14,7 @@
 
 #define BLK_FEATURES	(KEEL_IO_BLOCK_F_FLUSH | KEEL_IO_BLOCK_F_FUA | KEEL_IO_BLOCK_F_DISCARD | \
 			 KEEL_IO_BLOCK_F_WRITE_ZEROES | KEEL_IO_BLOCK_F_INDIRECT |             \
-			 KEEL_IO_BLOCK_F_MULTI_QUEUE)
+			 KEEL_IO_BLOCK_F_MULTI_QUEUE | KEEL_IO_BLOCK_F_PERSISTENT)
 
 /*
  * A poll (opts.poll_ns) also ends after this many looks in a row found

@@ -168,6 +168,7 @@ static void ring_free(struct kpv_blkback *be, uint32_t i)
 	if (br->work) {
 		kpv_shim_work_destroy(br->work);
 	}
+	blkback_persist_fini(br);
 	for (uint32_t p = 0; p < BATCH_PAGES; p++) {
 		kpv_shim_page_free(br->bounce[p]);
 	}
@@ -197,7 +198,8 @@ static bool ring_new(struct kpv_blkback *be, uint32_t i, struct kpv_ring *ring)
 	br->ops = kpv_shim_alloc(KPV_PAGE_SIZE);
 	br->seg_pool = kpv_shim_page_alloc();
 	br->batch.item = kpv_shim_page_alloc();
-	if (!br->work || !br->ops || !br->seg_pool || !br->batch.item) {
+	if (!br->work || !br->ops || !br->seg_pool || !br->batch.item ||
+	    !blkback_persist_init(br)) {
 		return false;
 	}
 	/*
@@ -379,7 +381,8 @@ static bool opts_ok(const struct kpv_blkback_opts *o)
 	return o->max_rings >= 1 && o->poll_ns <= KPV_BLK_MAX_POLL_NS && o->max_rings <= KEEL_IO_MAX_RINGS &&
 	       o->max_ring_order <= KEEL_IO_RING_MAX_ORDER &&
 	       o->max_segments >= KEEL_IO_BLOCK_DIRECT_SEGMENTS &&
-	       o->max_segments <= KEEL_IO_BLOCK_MAX_SEGMENTS;
+	       o->max_segments <= KEEL_IO_BLOCK_MAX_SEGMENTS &&
+	       o->persistent_maps <= KEEL_IO_BLOCK_PERSISTENT_MAX;
 }
 
 static bool store_ok(const struct kpv_blk_store *s, void *ctx, struct kpv_blk_geometry *g)

@@ -15,6 +15,9 @@
  * one and those after it are not served. A batch never holds a WRITE
  * after a READ, so a READ whose data cannot be copied out (all the store
  * calls are done by then) can have nothing after it that changed the disk.
+ * With F_PERSISTENT the batch's new grants are mapped before any data
+ * moves; mapped pieces are copied by memcpy, and a request whose segments
+ * are all mapped goes to the store's read() or write() in place.
  */
 #include "blkback_priv.h"
 
@@ -67,6 +70,7 @@ bool blkback_batch_add(struct be_ring *br, const struct keel_io_block_request *r
 	it->seg0 = b->segs;
 	it->bytes = 0;
 	it->status = KEEL_IO_BLOCK_S_OK;
+	it->mapped = false;
 	if (rq->flags & KEEL_IO_BLOCK_RQ_INDIRECT) {
 		b->segs += rq->nr_segments;	/* <= BATCH_PAGES: one pool page holds them */
 	}
@@ -153,6 +157,32 @@ static uint32_t admit_all(struct be_ring *br, uint32_t nr_items, uint32_t *err)
 }
 
 /*
+ * block.md F_PERSISTENT: the grants of each request to be served mapped,
+ * in order, before any data moves; a grant Keel refuses ends the batch
+ * there. Each request learns whether all of its segments are mapped.
+ */
+static uint32_t map_all(struct be_ring *br, uint32_t nr_items, uint32_t *err)
+{
+	for (uint32_t i = 0; br->pslot && i < nr_items; i++) {
+		struct be_item *it = &br->batch.item[i];
+
+		it->mapped = it->status == KEEL_IO_BLOCK_S_OK;
+		for (uint32_t s = 0; it->status == KEEL_IO_BLOCK_S_OK && s < it->rq.nr_segments;
+		     s++) {
+			uint32_t gref = item_seg(br, it, s)->gref;
+			uint32_t e = blkback_persist_map(br, gref);
+
+			if (e) {
+				*err = e;
+				return i;
+			}
+			it->mapped = it->mapped && blkback_persist_find(br, gref);
+		}
+	}
+	return nr_items;
+}
+
+/*
  * Our side of byte @pos of batched request @it: its bounce page, or the
  * store's own memory (store.memory). *@page and *@off say where; returns
  * the bytes from there to the end of that page, 0 if the store has no
@@ -194,7 +224,9 @@ static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uin
 		struct be_item *it = &br->batch.item[i];
 		uint32_t pos = 0;
 
-		if (it->rq.op != op || it->status != KEEL_IO_BLOCK_S_OK) {
+		/* All mapped, with a store we call: it gets its data in place (store_io()). */
+		if (it->rq.op != op || it->status != KEEL_IO_BLOCK_S_OK ||
+		    (it->mapped && !br->be->store.memory)) {
 			continue;
 		}
 		for (uint32_t s = 0; s < it->rq.nr_segments; s++) {
@@ -206,10 +238,19 @@ static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uin
 				uint32_t room = our_side(br, it, pos, &ours, &our_off);
 				uint32_t piece = blk_min32(seg->length - off, room);
 
+				uint8_t *mapped = blkback_persist_find(br, seg->gref);
+
 				if (room == 0) {
 					it->status = KEEL_IO_BLOCK_S_IOERR;
 					s = it->rq.nr_segments;
 					break;
+				}
+				if (mapped) {
+					blkback_move(mapped + seg->offset + off, (uint8_t *)ours + our_off,
+						     piece, op == KEEL_IO_BLOCK_OP_WRITE);
+					off += piece;
+					pos += piece;
+					continue;
 				}
 				if (n == OPS_CAP) {
 					nr_items = run_copies(br, n, owner, nr_items, err);
@@ -230,11 +271,39 @@ static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uin
 	return n ? run_copies(br, n, owner, nr_items, err) : nr_items;
 }
 
+/* @it's one store call straight over its persistent mappings (at most BATCH_PAGES of them). */
+static void store_io_mapped(struct be_ring *br, struct be_item *it)
+{
+	const struct kpv_blkback *be = br->be;
+	uint32_t n = it->rq.nr_segments;
+	int rc;
+
+	for (uint32_t s = 0; s < n; s++) {
+		const struct keel_io_block_segment *seg = item_seg(br, it, s);
+
+		br->piov[s] = (struct kpv_blk_iov){ blkback_persist_find(br, seg->gref) + seg->offset,
+						    seg->length };
+	}
+	rc = it->rq.op == KEEL_IO_BLOCK_OP_WRITE
+		     ? be->store.write(be->ctx, it->rq.sector, br->piov, n, blkback_fua(be, &it->rq))
+		     : be->store.read(be->ctx, it->rq.sector, br->piov, n);
+	if (rc) {
+		it->status = KEEL_IO_BLOCK_S_IOERR;
+	}
+}
+
+_Static_assert(BATCH_PAGES <= BE_PIOV, "a batched request's pieces fit one store call");
+
 /* @it's store calls over its bounce pages, BOUNCE_PAGES at most each (as blkback_io.c). */
 static void store_io(struct be_ring *br, struct be_item *it)
 {
 	const struct kpv_blkback *be = br->be;
 	bool write = it->rq.op == KEEL_IO_BLOCK_OP_WRITE;
+
+	if (it->mapped && it->status == KEEL_IO_BLOCK_S_OK) {
+		store_io_mapped(br, it);
+		return;
+	}
 
 	for (uint32_t pos = 0; pos < it->bytes && it->status == KEEL_IO_BLOCK_S_OK;) {
 		uint32_t len = blk_min32(it->bytes - pos, BOUNCE_PAGES * KPV_PAGE_SIZE), pages = 0;
@@ -261,6 +330,7 @@ uint32_t blkback_batch_serve(struct be_ring *br, uint32_t *answered)
 
 	n = fetch_indirect(br, n, &err);
 	n = admit_all(br, n, &err);
+	n = map_all(br, n, &err);
 	n = copy_data(br, n, KEEL_IO_BLOCK_OP_WRITE, &err);
 	for (uint32_t i = 0; i < n && !br->be->store.memory; i++) {
 		store_io(br, &b->item[i]);

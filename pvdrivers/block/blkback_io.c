@@ -7,7 +7,10 @@
  * Data moves by grant copy between the frontend's segments and our bounce
  * pages (or the store's memory, store.memory), exactly the bytes each
  * segment names: a READ copies into the frontend (Keel refuses a read-only
- * grant: KEEL_IO_ERR_GRANT), a WRITE only out of it.
+ * grant: KEEL_IO_ERR_GRANT), a WRITE only out of it. With F_PERSISTENT the
+ * segments are mapped first (blkback_persist.c), then copied by memcpy to
+ * or from the store's memory, or handed to the store's read() and write()
+ * in place; a segment we do not map is grant-copied as without it.
  */
 #include "blkback_priv.h"
 
@@ -184,10 +187,20 @@ bool blkback_fua(const struct kpv_blkback *be, const struct keel_io_block_reques
 	return (rq->flags & KEEL_IO_BLOCK_RQ_FUA) || !(be->features & KEEL_IO_BLOCK_F_FLUSH);
 }
 
+/* A persistent segment's bytes to (@write) or from the store's memory: our own copy. */
+void blkback_move(uint8_t *mapped, uint8_t *store, uint32_t len, bool write)
+{
+	if (write) {
+		blk_memcpy(store, mapped, len);
+	} else {
+		blk_memcpy(mapped, store, len);
+	}
+}
+
 /*
  * READ or WRITE with a store that is memory: a page of copies per call,
  * each between a piece of a segment and the store's memory that crosses
- * no page on either side.
+ * no page on either side; a piece of a persistent mapping is copied here.
  */
 static uint32_t direct_read_write(struct be_ring *br, const struct keel_io_block_request *rq,
 				  uint16_t *status)
@@ -203,10 +216,17 @@ static uint32_t direct_read_write(struct be_ring *br, const struct keel_io_block
 			uint8_t *p = be->store.memory(be->ctx, rq->sector + pos / BLK_SECTOR, write);
 			uint16_t our_off = (uint16_t)((uintptr_t)p & (KPV_PAGE_SIZE - 1));
 			uint32_t piece = blk_min32(seg->length - off, KPV_PAGE_SIZE - our_off);
+			uint8_t *mapped = blkback_persist_find(br, seg->gref);
 
 			if (!p) {
 				*status = KEEL_IO_BLOCK_S_IOERR;	/* the store's bug, not the peer's */
 				return 0;
+			}
+			if (mapped) {
+				blkback_move(mapped + seg->offset + off, p, piece, write);
+				off += piece;
+				pos += piece;
+				continue;
 			}
 			if (n == OPS_CAP) {
 				err = copy(br, n, status);
@@ -269,6 +289,90 @@ static uint16_t store_status(int rc)
 	return rc ? KEEL_IO_BLOCK_S_IOERR : KEEL_IO_BLOCK_S_OK;
 }
 
+/* One store call: READ into or WRITE from @n pieces from @sector. */
+static int store_rw(const struct kpv_blkback *be, uint64_t sector, const struct kpv_blk_iov *iov,
+		    uint32_t n, bool write, bool fua)
+{
+	return write ? be->store.write(be->ctx, sector, iov, n, fua)
+		     : be->store.read(be->ctx, sector, iov, n);
+}
+
+/* A segment we do not map, through bounce page 0 with a grant copy, at @sector. */
+static uint32_t bounce_segment(struct be_ring *br, const struct keel_io_block_segment *seg,
+			       uint64_t sector, bool write, bool fua, uint16_t *status)
+{
+	struct kpv_blk_iov iov = { br->bounce[0], seg->length };
+	uint32_t err = 0;
+	int rc = 0;
+
+	blkback_copy_op(&br->ops[0], kpv_dev_peer(br->be->dev), seg->gref, seg->offset,
+			br->bounce[0], 0, seg->length, write);
+	if (write) {
+		err = copy(br, 1, status);
+		rc = err || *status ? 0 : store_rw(br->be, sector, &iov, 1, true, fua);
+	} else {
+		rc = store_rw(br->be, sector, &iov, 1, false, fua);
+		err = rc ? 0 : copy(br, 1, status);
+	}
+	if (rc) {
+		*status = KEEL_IO_BLOCK_S_IOERR;
+	}
+	return err;
+}
+
+/*
+ * READ or WRITE with persistent grants: the store's calls go straight over
+ * the mapped segments, a page of pieces at most per call; a segment we do
+ * not map goes alone through a bounce page.
+ */
+static uint32_t mapped_read_write(struct be_ring *br, const struct keel_io_block_request *rq,
+				  uint16_t *status)
+{
+	const struct kpv_blkback *be = br->be;
+	bool write = rq->op == KEEL_IO_BLOCK_OP_WRITE, fua = blkback_fua(be, rq);
+	uint64_t sector = rq->sector;
+	uint32_t n = 0, bytes = 0, err;
+
+	for (uint32_t s = 0; s < rq->nr_segments && *status == KEEL_IO_BLOCK_S_OK; s++) {
+		const struct keel_io_block_segment *seg = seg_at(br, rq, s);
+		uint8_t *mapped = blkback_persist_find(br, seg->gref);
+
+		if (mapped) {
+			br->piov[n++] = (struct kpv_blk_iov){ mapped + seg->offset, seg->length };
+			bytes += seg->length;
+			if (n < BE_PIOV && s + 1 < rq->nr_segments) {
+				continue;
+			}
+		}
+		if (n) {
+			*status = store_status(store_rw(be, sector, br->piov, n, write, fua));
+			sector += bytes / BLK_SECTOR;
+			n = bytes = 0;
+		}
+		if (!mapped && *status == KEEL_IO_BLOCK_S_OK) {
+			err = bounce_segment(br, seg, sector, write, fua, status);
+			if (err) {
+				return err;
+			}
+			sector += seg->length / BLK_SECTOR;
+		}
+	}
+	return 0;
+}
+
+/* block.md F_PERSISTENT: map what is new before any data moves; 0 or GRANT. */
+static uint32_t map_segments(struct be_ring *br, const struct keel_io_block_request *rq)
+{
+	for (uint32_t i = 0; br->pslot && i < rq->nr_segments; i++) {
+		uint32_t err = blkback_persist_map(br, seg_at(br, rq, i)->gref);
+
+		if (err) {
+			return err;
+		}
+	}
+	return 0;
+}
+
 uint32_t blkback_serve(struct be_ring *br, const struct keel_io_block_request *rq,
 		       uint16_t *status)
 {
@@ -308,7 +412,13 @@ uint32_t blkback_serve(struct be_ring *br, const struct keel_io_block_request *r
 		*status = store_status(be->store.write_zeroes(be->ctx, rq->sector, rq->nr_sectors));
 		return 0;
 	default:
-		return be->store.memory ? direct_read_write(br, rq, status)
-					: read_write(br, rq, bytes, status);
+		err = map_segments(br, rq);
+		if (err) {
+			return err;
+		}
+		if (be->store.memory) {
+			return direct_read_write(br, rq, status);
+		}
+		return br->pslot ? mapped_read_write(br, rq, status) : read_write(br, rq, bytes, status);
 	}
 }

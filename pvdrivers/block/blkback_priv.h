@@ -10,9 +10,12 @@
  * disconnected() destroys them, which waits for a run in progress: so no
  * worker touches a ring the core is about to unmap. Data moves with grant
  * copies, through bounce pages of our own or, for a store that is memory
- * (store.memory), straight between the frontend's pages and the store's:
- * the frontend's pages are never mapped. READs and WRITEs that fit a batch
- * are served in batches (blkback_batch.c), the rest one at a time
+ * (store.memory), straight between the frontend's pages and the store's.
+ * With F_PERSISTENT the frontend's data pages are mapped once instead
+ * (blkback_persist.c) and data moves by memcpy between them and the
+ * store's memory, or the store's read() and write() use them in place; a
+ * grant we did not map is copied as without it. READs and WRITEs that fit
+ * a batch are served in batches (blkback_batch.c), the rest one at a time
  * (blkback_io.c).
  */
 #ifndef KPV_BLOCK_BLKBACK_PRIV_H
@@ -35,7 +38,20 @@ struct be_item {
 	uint32_t page0;			/* its data from bounce[page0] */
 	uint32_t bytes;
 	uint16_t status;
+	bool mapped;			/* every data segment is a persistent mapping */
 };
+
+/* A persistent grant of the frontend, mapped (blkback_persist.c). */
+struct be_pmap {
+	uint32_t gref;
+	struct kpv_mapping m;
+};
+
+#define BE_PMAP_PER_CHUNK	((uint32_t)(KPV_PAGE_SIZE / sizeof(struct be_pmap)))
+#define BE_PMAP_CHUNKS		((KEEL_IO_BLOCK_PERSISTENT_MAX + BE_PMAP_PER_CHUNK - 1) / \
+				 BE_PMAP_PER_CHUNK)
+/* Store calls over persistent mappings: a page of pieces. */
+#define BE_PIOV			((uint32_t)(KPV_PAGE_SIZE / sizeof(struct kpv_blk_iov)))
 
 /* As many requests as a page of them holds. */
 #define BATCH_MAX	((uint32_t)(KPV_PAGE_SIZE / sizeof(struct be_item)))
@@ -70,6 +86,12 @@ struct be_ring {
 	struct kpv_copy *ops;		/* a page of them */
 	struct kpv_blk_iov iov[BOUNCE_PAGES];
 	struct be_batch batch;
+	/* F_PERSISTENT (blkback_persist.c); pslot NULL without it. */
+	uint16_t *pslot;		/* a page: hash of gref -> entry + 1, 0 empty */
+	struct be_pmap *pmap[BE_PMAP_CHUNKS];	/* the entries, pages made as needed */
+	uint32_t nr_pmap;		/* entries */
+	uint32_t pmax;			/* the most we map: opts, less once out of room */
+	struct kpv_blk_iov *piov;	/* a page: store calls straight over mappings */
 };
 
 struct kpv_blkback {
@@ -108,6 +130,7 @@ uint16_t blkback_admit(const struct kpv_blkback *be, const struct keel_io_block_
 		       uint32_t bytes);
 void blkback_copy_op(struct kpv_copy *op, uint32_t peer, uint32_t ref, uint16_t peer_off,
 		     void *ours, uint16_t our_off, uint16_t len, bool from_peer);
+void blkback_move(uint8_t *mapped, uint8_t *store, uint32_t len, bool write);
 /* Whether a WRITE is durable when it returns (FUA asked for, or no F_FLUSH to ask later). */
 bool blkback_fua(const struct kpv_blkback *be, const struct keel_io_block_request *rq);
 
@@ -122,5 +145,17 @@ bool blkback_fua(const struct kpv_blkback *be, const struct keel_io_block_reques
 bool blkback_batch_fits(const struct be_ring *br, const struct keel_io_block_request *rq);
 bool blkback_batch_add(struct be_ring *br, const struct keel_io_block_request *rq);
 uint32_t blkback_batch_serve(struct be_ring *br, uint32_t *answered);
+
+/*
+ * blkback_persist.c. init(): the table, if F_PERSISTENT was negotiated
+ * (false: out of memory); fini(): every mapping undone, the table freed.
+ * map(): map @gref unless it is mapped, or we map no more; 0, or
+ * KEEL_IO_ERR_GRANT for a grant Keel refuses because of the frontend.
+ * find(): where @gref is mapped, NULL if it is not (copy it).
+ */
+bool blkback_persist_init(struct be_ring *br);
+void blkback_persist_fini(struct be_ring *br);
+uint32_t blkback_persist_map(struct be_ring *br, uint32_t gref);
+uint8_t *blkback_persist_find(const struct be_ring *br, uint32_t gref);
 
 #endif

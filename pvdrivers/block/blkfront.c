@@ -60,9 +60,7 @@ static void fill_info(const struct fe_conn *c, struct kpv_blk_info *info)
 	info->physical_block_size = cfg->physical_block_size;
 	info->features = c->features;
 	info->read_only = cfg->flags & KEEL_IO_BLOCK_CFG_READ_ONLY;
-	info->max_segments = c->features & KEEL_IO_BLOCK_F_INDIRECT
-				     ? blk_min32(cfg->max_segments, KPV_BLKFRONT_MAX_SEGMENTS)
-				     : KEEL_IO_BLOCK_DIRECT_SEGMENTS;
+	info->max_segments = blkfront_max_segments(c);
 	info->nr_queues = c->nr_rings;
 	if (c->features & KEEL_IO_BLOCK_F_DISCARD) {
 		info->discard_granularity = cfg->discard_granularity;
@@ -250,6 +248,8 @@ int kpv_blkfront_open(struct kpv *k, const struct kpv_device_info *info,
 	}
 	if (!ops->complete || !ops->released || opts->queues < 1 ||
 	    opts->poll_ns > KPV_BLK_MAX_POLL_NS ||
+	    (opts->persistent_pages && opts->persistent_pages < KPV_BLKFRONT_MIN_PERSISTENT) ||
+	    opts->persistent_pages > KEEL_IO_BLOCK_PERSISTENT_MAX ||
 	    opts->queues > KPV_BLKFRONT_MAX_RINGS || opts->ring_order > KEEL_IO_RING_MAX_ORDER) {
 		return -KEEL_EINVAL;
 	}

@@ -6,7 +6,10 @@
  * it had in flight is taken back at once, by force where the old backend
  * still maps it, and those requests go again, from their start, on the
  * next connection, checked against its config. Only a close (or the
- * device's removal) fails them, with S_IOERR.
+ * device's removal) fails them, with S_IOERR. With F_PERSISTENT each ring
+ * has a pool of pages granted for the connection (blkfront_pool.c): it is
+ * taken back when the work reclaims the connection, before the next one
+ * carries anything.
  */
 #include "blkfront_priv.h"
 
@@ -73,10 +76,12 @@ void blkfront_fail_queue(struct kpv_blkfront *fe)
 
 /* --- connections --------------------------------------------------------------------- */
 
-static void conn_free(struct fe_conn *c)
+static void conn_free(struct kpv_blkfront *fe, struct fe_conn *c)
 {
 	for (uint32_t i = 0; i < c->nr_rings; i++) {
 		struct fe_ring *fr = &c->rings[i];
+
+		blkfront_pool_fini(fe->k, &fr->pool);
 
 		for (uint32_t k = 0; k < KEEL_IO_RING_MAX_DATA_PAGES && fr->chunks[k]; k++) {
 			for (uint32_t s = 0; s < SHADOWS_PER_CHUNK; s++) {
@@ -90,13 +95,15 @@ static void conn_free(struct fe_conn *c)
 	kpv_shim_free(c);
 }
 
-/* Ring @fr's shadows, one per slot, all free. */
-static bool ring_init(struct fe_ring *fr, uint32_t index, struct kpv_ring *ring)
+/* Ring @fr's shadows, one per slot, all free; its pool empty, of @pool_max pages. */
+static bool ring_init(struct fe_ring *fr, uint32_t index, struct kpv_ring *ring, uint32_t pool_max)
 {
 	fr->ring = ring;
 	fr->index = index;
 	fr->nr_shadows = ring->nr_slots;
 	fr->free = SHADOW_NONE;
+	fr->pool.max = pool_max;
+	fr->pool.free = POOL_NONE;
 	for (uint32_t k = 0; k * SHADOWS_PER_CHUNK < fr->nr_shadows; k++) {
 		fr->chunks[k] = kpv_shim_alloc(SHADOWS_PER_CHUNK * sizeof(struct fe_shadow));
 		if (!fr->chunks[k]) {
@@ -107,6 +114,7 @@ static bool ring_init(struct fe_ring *fr, uint32_t index, struct kpv_ring *ring)
 		struct fe_shadow *sh = blkfront_shadow(fr, s);
 
 		sh->id = s;	/* shadow_put() finds the index here */
+		sh->pool_head = sh->pool_tail = POOL_NONE;
 		sh->next_free = (uint16_t)fr->free;
 		fr->free = s;
 	}
@@ -123,9 +131,13 @@ struct fe_conn *blkfront_conn_new(struct kpv_blkfront *fe, struct kpv_dev *dev)
 	c->features = kpv_dev_features(dev);
 	c->cfg = fe->chosen;
 	c->nr_rings = kpv_dev_nr_rings(dev);
+	if (c->features & KEEL_IO_BLOCK_F_PERSISTENT) {
+		c->pool_max = fe->opts.persistent_pages ? fe->opts.persistent_pages
+							: KEEL_IO_BLOCK_PERSISTENT_MAX;
+	}
 	for (uint32_t i = 0; i < c->nr_rings; i++) {
-		if (!ring_init(&c->rings[i], i, kpv_dev_ring(dev, i))) {
-			conn_free(c);
+		if (!ring_init(&c->rings[i], i, kpv_dev_ring(dev, i), c->pool_max)) {
+			conn_free(fe, c);
 			return NULL;
 		}
 	}
@@ -163,7 +175,7 @@ static void reclaim(struct kpv_blkfront *fe, struct fe_conn *c)
 			}
 		}
 	}
-	conn_free(c);
+	conn_free(fe, c);
 }
 
 /*
@@ -198,8 +210,9 @@ void blkfront_reclaim_dead(struct kpv_blkfront *fe)
  * The connection ended (disconnected()); its rings go next. It is
  * unpublished (no answer is taken from it any more), every grant of what
  * it had in flight is taken back now, by force where the old backend
- * still maps it (nothing of ours stays with a backend that is gone), and
- * the work reclaims the rest.
+ * still maps it (no buffer of the OS stays with a backend that is gone),
+ * and the work reclaims the rest, the pools' pages with it (ours alone,
+ * and the work may be filling one now).
  */
 void blkfront_conn_lost(struct kpv_blkfront *fe)
 {

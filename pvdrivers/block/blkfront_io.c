@@ -6,17 +6,14 @@
  * its pages granted and the slots filled; each response checked against
  * what is outstanding on its ring (block.md, "The FE MUST"), its grants
  * ended (by force if the backend still holds them, so it cannot write a
- * buffer the OS has got back) and its request completed.
+ * buffer the OS has got back) and its request completed. With
+ * F_PERSISTENT the data goes through the ring's pool instead
+ * (blkfront_pool.c): copied in before a WRITE, out after a READ.
  */
 #include "blkfront_priv.h"
 
 #define ADMIT_GO	0xffffu		/* admit(): send it */
 #define TAKE_BATCH	16u		/* responses taken per lock hold */
-
-/* Where in a request's segments the next byte comes from. */
-struct cursor {
-	uint32_t seg, off;
-};
 
 /* One ring request about to be made from the head request. */
 struct part {
@@ -109,32 +106,15 @@ static uint16_t admit(const struct fe_conn *c, const struct kpv_blk_req *req)
 	return st != ADMIT_GO && req->resent ? KEEL_IO_BLOCK_S_IOERR : st;
 }
 
-/* The next piece, of at most @max bytes, at @cur of @req; @cur moves past it. */
-static uint32_t next_piece(const struct kpv_blk_req *req, struct cursor *cur, uint32_t max,
-			   const struct kpv_blk_seg **seg, uint16_t *offset)
+/* Segments per ring request: the offer's, and with F_PERSISTENT no more than a pool holds. */
+uint32_t blkfront_max_segments(const struct fe_conn *c)
 {
-	const struct kpv_blk_seg *s = &req->segs[cur->seg];
-	uint32_t len = s->length - cur->off;
+	uint32_t max = KEEL_IO_BLOCK_DIRECT_SEGMENTS;
 
-	if (len > max) {
-		len = max;
+	if (c->features & KEEL_IO_BLOCK_F_INDIRECT) {
+		max = blk_min32(c->cfg.max_segments, KPV_BLKFRONT_MAX_SEGMENTS);
 	}
-	*seg = s;
-	*offset = (uint16_t)(s->offset + cur->off);
-	cur->off += len;
-	if (cur->off == s->length) {
-		cur->seg++;
-		cur->off = 0;
-	}
-	return len;
-}
-
-static uint32_t max_segments(const struct fe_conn *c)
-{
-	if (!(c->features & KEEL_IO_BLOCK_F_INDIRECT)) {
-		return KEEL_IO_BLOCK_DIRECT_SEGMENTS;
-	}
-	return blk_min32(c->cfg.max_segments, KPV_BLKFRONT_MAX_SEGMENTS);
+	return c->pool_max ? blk_min32(max, c->pool_max) : max;
 }
 
 /*
@@ -145,13 +125,13 @@ static uint32_t max_segments(const struct fe_conn *c)
  */
 static void plan_rw(const struct fe_conn *c, const struct kpv_blk_req *req, struct part *p)
 {
-	uint32_t max = max_segments(c), lbs = c->cfg.logical_block_size, bytes = 0, n = 0;
+	uint32_t max = blkfront_max_segments(c), lbs = c->cfg.logical_block_size, bytes = 0, n = 0;
 	struct cursor cur = { req->seg, req->seg_off };
 	const struct kpv_blk_seg *s;
 	uint16_t off;
 
 	while (cur.seg < req->nr_segs && n < max) {
-		bytes += next_piece(req, &cur, 4096, &s, &off);
+		bytes += blkfront_next_piece(req, &cur, 4096, &s, &off);
 		n++;
 	}
 	if (cur.seg < req->nr_segs) {
@@ -160,7 +140,7 @@ static void plan_rw(const struct fe_conn *c, const struct kpv_blk_req *req, stru
 	p->bytes = bytes;
 	cur = (struct cursor){ req->seg, req->seg_off };
 	for (n = 0; bytes; n++) {
-		bytes -= next_piece(req, &cur, bytes, &s, &off);
+		bytes -= blkfront_next_piece(req, &cur, bytes, &s, &off);
 	}
 	p->nr_segs = n;
 	p->end = cur;
@@ -214,8 +194,11 @@ static void advance(struct kpv_blkfront *fe, struct kpv_blk_req *req, const stru
 
 /* --- granting a ring request ------------------------------------------------------- */
 
-/* Grant the data pages of @p into @rq (or the indirect pages), noting each in @sh. */
-static int grant_data(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
+/*
+ * Grant the data pages of @p into @rq (or the indirect pages), noting each
+ * in @sh; with F_PERSISTENT, pool pages of ring @fr instead.
+ */
+static int grant_data(struct kpv_blkfront *fe, struct fe_ring *fr, const struct kpv_blk_req *req,
 		      const struct part *p, struct fe_shadow *sh, struct keel_io_block_request *rq)
 {
 	uint32_t peer = kpv_dev_peer(fe->dev);
@@ -223,19 +206,27 @@ static int grant_data(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
 	struct cursor cur = { req->seg, req->seg_off };
 	uint32_t left = p->bytes;
 
+	for (uint32_t pg = 0; sh->indirect && pg * BLK_PER_PAGE < p->nr_segs; pg++) {
+		if (!sh->ind[pg]) {
+			sh->ind[pg] = kpv_shim_page_alloc();	/* kept for reuse */
+			if (!sh->ind[pg]) {
+				return -KEEL_ENOMEM;
+			}
+		}
+	}
+	if (fr->pool.max) {
+		sh->from_seg = req->seg;
+		sh->from_off = req->seg_off;
+		sh->bytes = p->bytes;
+		return blkfront_pool_fill(fe, fr, sh, rq);
+	}
 	for (uint32_t i = 0; i < p->nr_segs; i++) {
 		struct keel_io_block_segment *e;
 		const struct kpv_blk_seg *s;
 		int rc;
 
-		if (sh->indirect && !sh->ind[i / BLK_PER_PAGE]) {
-			sh->ind[i / BLK_PER_PAGE] = kpv_shim_page_alloc();	/* kept for reuse */
-			if (!sh->ind[i / BLK_PER_PAGE]) {
-				return -KEEL_ENOMEM;
-			}
-		}
 		e = sh->indirect ? &sh->ind[i / BLK_PER_PAGE][i % BLK_PER_PAGE] : &rq->seg[i];
-		e->length = (uint16_t)next_piece(req, &cur, left, &s, &e->offset);
+		e->length = (uint16_t)blkfront_next_piece(req, &cur, left, &s, &e->offset);
 		left -= e->length;
 		rc = kpv_grant(fe->k, peer, s->page, ro, &e->gref);
 		if (rc != 0) {
@@ -250,7 +241,7 @@ static int grant_data(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
 }
 
 /* The whole ring request @rq for @p: data grants, indirect pages granted read-only. */
-static int grant_part(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
+static int grant_part(struct kpv_blkfront *fe, struct fe_ring *fr, const struct kpv_blk_req *req,
 		      const struct part *p, struct fe_shadow *sh, struct keel_io_block_request *rq)
 {
 	uint32_t pages = (p->nr_segs + BLK_PER_PAGE - 1) / BLK_PER_PAGE;
@@ -264,7 +255,7 @@ static int grant_part(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
 	rq->nr_segments = (uint16_t)p->nr_segs;
 	rq->nr_sectors = p->nr_sectors;
 	sh->indirect = p->nr_segs > KEEL_IO_BLOCK_DIRECT_SEGMENTS;
-	rc = grant_data(fe, req, p, sh, rq);
+	rc = grant_data(fe, fr, req, p, sh, rq);
 	if (rc != 0 || !sh->indirect) {
 		return rc;
 	}
@@ -283,17 +274,32 @@ static int grant_part(struct kpv_blkfront *fe, const struct kpv_blk_req *req,
 
 /* --- dispatching ------------------------------------------------------------------- */
 
-/* [lock] A ring with a free slot, the request's own (queue % rings) first; NULL if none. */
-static struct fe_ring *pick_ring(struct fe_conn *c, const struct kpv_blk_req *req)
+/*
+ * [lock] A ring with a free slot and, with F_PERSISTENT, room in its pool
+ * for the part's @pages, the request's own (queue % rings) first; NULL if
+ * none: the part waits for responses, which free both.
+ */
+static struct fe_ring *pick_ring(struct fe_conn *c, const struct kpv_blk_req *req, uint32_t pages)
 {
 	for (uint32_t i = 0; i < c->nr_rings; i++) {
 		struct fe_ring *fr = &c->rings[(req->queue + i) % c->nr_rings];
 
-		if (fr->free != SHADOW_NONE && kpv_ring_fe_space(fr->ring) > 0) {
+		if (fr->free != SHADOW_NONE && kpv_ring_fe_space(fr->ring) > 0 &&
+		    pages <= blkfront_pool_room(&fr->pool)) {
 			return fr;
 		}
 	}
 	return NULL;
+}
+
+/* The pool pages part @p of @req takes (0 without F_PERSISTENT, or without data). */
+static uint32_t pool_pages(const struct fe_conn *c, const struct kpv_blk_req *req,
+			   const struct part *p)
+{
+	if (!c->pool_max || !p->bytes) {
+		return 0;
+	}
+	return blkfront_pool_need(req, (struct cursor){ req->seg, req->seg_off }, p->bytes);
 }
 
 /* [lock] A free shadow of @fr (there is one), with a fresh id. */
@@ -354,6 +360,7 @@ static void part_failed(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ri
 	bool end = false;
 
 	blkfront_ungrant(fe->k, sh);
+	blkfront_pool_put(fr, sh);
 	flags = kpv_shim_lock(fe->lock);
 	shadow_put(fr, sh);
 	if (rc != 0 && fe->conn == c && c->in_flight == 0 && fe->head == req) {
@@ -399,7 +406,8 @@ static bool dispatch_one(struct kpv_blkfront *fe)
 		blkfront_end(fe, req, st);
 		return true;
 	}
-	fr = pick_ring(c, req);
+	plan(c, req, &p);
+	fr = pick_ring(c, req, pool_pages(c, req, &p));
 	if (!fr) {
 		kpv_shim_unlock(fe->lock, flags);
 		return false;
@@ -407,10 +415,9 @@ static bool dispatch_one(struct kpv_blkfront *fe)
 	sh = shadow_take(fr);
 	sh->req = req;
 	sh->op = req->op;
-	plan(c, req, &p);
 	kpv_shim_unlock(fe->lock, flags);
 
-	rc = grant_part(fe, req, &p, sh, &rq);
+	rc = grant_part(fe, fr, req, &p, sh, &rq);
 	flags = kpv_shim_lock(fe->lock);
 	if (rc == 0 && fe->conn == c && !c->broken && !fe->closing &&
 	    publish(fe, c, fr, sh, &rq)) {
@@ -499,7 +506,10 @@ static uint32_t take(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring 
 	return n;
 }
 
-/* A part answered: its grants end, then its request, if that was the last part. */
+/*
+ * A part answered: its grants end (a READ's data first copied out of its
+ * pool pages), then its request, if that was the last part.
+ */
 static void part_done(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring *fr,
 		      struct fe_shadow *sh, uint16_t status)
 {
@@ -507,6 +517,11 @@ static void part_done(struct kpv_blkfront *fe, struct fe_conn *c, struct fe_ring
 	unsigned long flags;
 	bool end;
 
+	if (sh->pool_head != POOL_NONE && status == KEEL_IO_BLOCK_S_OK &&
+	    sh->op == KEEL_IO_BLOCK_OP_READ) {
+		blkfront_pool_read_out(fr, sh);
+	}
+	blkfront_pool_put(fr, sh);
 	blkfront_ungrant(fe->k, sh);
 	flags = kpv_shim_lock(fe->lock);
 	shadow_put(fr, sh);

@@ -67,7 +67,7 @@ keel_qemu_test(linux-module-reboot 600 --smp 2 ${LMOD_BOOT}
     --send-after "serve: .*serving" "\\x01\\x01\\x01"
     --send-after "keeltest: linux-console-shell: SUCCESS" "echo SHELL-\$((6*7))-OK\\r"
     --expect-line "\\[d[0-9]+ serve\\] \\[d[0-9]+ con0\\] SHELL-42-OK"
-    --expect-line "\\[d[0-9]+ linux\\] keeltest: linux-block-write: SUCCESS"
+    --expect-line "\\[d[0-9]+ linux\\] keeltest: linux-block-write: SUCCESS .*, persistent grants"
     --expect-line "domain 'linux' restarted \\(1\\): now domain [0-9]+"
     --expect-line "\\[d[0-9]+ linux\\] keel-linux: restarted by Keel \\(1\\)"
     --expect-line "\\[d[0-9]+ linux\\] keeltest: linux-block-verify: SUCCESS"

@@ -454,7 +454,7 @@ int keel_blk_open(struct kpv *k, const struct kpv_device_info *info, struct keel
 	struct kpv_blkfront_opts opts = {
 		.features = KEEL_IO_BLOCK_F_FLUSH | KEEL_IO_BLOCK_F_FUA | KEEL_IO_BLOCK_F_DISCARD |
 			    KEEL_IO_BLOCK_F_WRITE_ZEROES | KEEL_IO_BLOCK_F_INDIRECT |
-			    KEEL_IO_BLOCK_F_MULTI_QUEUE,
+			    KEEL_IO_BLOCK_F_MULTI_QUEUE | KEEL_IO_BLOCK_F_PERSISTENT,
 		.ring_order = 1,
 	};
 	struct keel_blk *b = kzalloc(sizeof(*b), GFP_KERNEL);

@@ -65,7 +65,8 @@ struct kpv_blk_info {
 	uint32_t logical_block_size;	/* the unit of I/O: READ/WRITE start and length */
 	uint32_t physical_block_size;	/* an alignment hint */
 	uint64_t features;		/* KEEL_IO_BLOCK_F_* in use: FLUSH (a volatile cache),
-					   FUA, DISCARD, WRITE_ZEROES, INDIRECT, MULTI_QUEUE */
+					   FUA, DISCARD, WRITE_ZEROES, INDIRECT, MULTI_QUEUE,
+					   PERSISTENT */
 	bool read_only;
 	uint32_t max_segments;		/* fit one ring request; a longer request is split */
 	uint32_t nr_queues;		/* rings in use */
@@ -97,7 +98,7 @@ struct kpv_blkfront_ops {
 	void (*released)(void *os);
 };
 
-/* Choices of a frontend; NULL for the defaults (every feature, 1 queue, order 1). */
+/* Choices of a frontend; NULL for the defaults (every feature, 1 queue, order 1, 1024 persistent pages). */
 struct kpv_blkfront_opts {
 	uint64_t features;		/* KEEL_IO_BLOCK_F_* to accept when offered */
 	uint32_t queues;		/* rings to use with F_MULTI_QUEUE, 1 .. MAX_RINGS */
@@ -109,7 +110,18 @@ struct kpv_blkfront_opts {
 	 * after the last request or response, as kpv_blkback_opts.poll_ns.
 	 */
 	uint32_t poll_ns;
+	/*
+	 * With F_PERSISTENT (accepted unless left out of features): the pages
+	 * granted for the connection per ring, made as needed; 0 (the
+	 * default) for KEEL_IO_BLOCK_PERSISTENT_MAX, else at least
+	 * KPV_BLKFRONT_MIN_PERSISTENT. A ring request then has at most this
+	 * many segments, and waits until its pages are free.
+	 */
+	uint32_t persistent_pages;
 };
+
+/* The fewest persistent pages per ring a frontend may be given: two 4 KiB blocks of 512-byte segments. */
+#define KPV_BLKFRONT_MIN_PERSISTENT	16u
 
 /* Counters, for diagnostics. */
 struct kpv_blkfront_stats {
@@ -153,7 +165,7 @@ void kpv_blkfront_close(struct kpv_blkfront *fe, bool removed);
 
 struct kpv_blkback;
 
-/* A piece of the backend's own memory (a bounce page) for the storage to fill or write. */
+/* A piece of memory (a bounce page, or a persistent grant mapped) for the storage to fill or write. */
 struct kpv_blk_iov {
 	void *base;
 	uint32_t len;			/* a multiple of 512 */
@@ -191,6 +203,10 @@ struct kpv_blk_store {
 	/* Optional (NULL: no F_WRITE_ZEROES): the range reads as zeroes afterwards. */
 	int (*write_zeroes)(void *ctx, uint64_t sector, uint32_t sectors);
 	/*
+	 * read() and write() are given the backend's bounce pages, or with
+	 * F_PERSISTENT the frontend's pages the backend keeps mapped (in
+	 * place: no bounce copy); either is only valid during the call.
+	 *
 	 * Optional, for a store that is RAM of this domain (a RAM disk): where
 	 * sector @sector lives, valid up to the end of its 4 KiB page. With
 	 * it, READ and WRITE data moves in one grant copy between the
@@ -206,7 +222,8 @@ struct kpv_blk_store {
 /*
  * What a backend offers; NULL for the defaults: every feature the store
  * allows, 4 rings of order 2, 1024 segments, discard granularity of the
- * physical block, 2^22 sectors per discard or write-zeroes.
+ * physical block, 2^22 sectors per discard or write-zeroes, 512 persistent
+ * mappings per ring.
  */
 struct kpv_blkback_opts {
 	uint64_t features;		/* KEEL_IO_BLOCK_F_* to offer (the store permitting) */
@@ -224,10 +241,19 @@ struct kpv_blkback_opts {
 	 * its own. At most KPV_BLK_MAX_POLL_NS.
 	 */
 	uint32_t poll_ns;
+	/*
+	 * With F_PERSISTENT: the frontend's grants mapped and kept per ring,
+	 * 0 (the default) for KPV_BLKBACK_PERSISTENT_MAPS, at most
+	 * KEEL_IO_BLOCK_PERSISTENT_MAX. Each takes a page of the map window
+	 * for the connection's life; grants beyond it are copied.
+	 */
+	uint32_t persistent_maps;
 };
 
 /* The longest poll a backend or frontend may be asked for: 10 ms. */
 #define KPV_BLK_MAX_POLL_NS	10000000u
+/* A backend's persistent mappings per ring by default: 2 MiB of map window. */
+#define KPV_BLKBACK_PERSISTENT_MAPS	512u
 
 /* What the OS hears from a backend (thread context, no kpv lock held). */
 struct kpv_blkback_ops {

@@ -471,3 +471,40 @@ bool tb_disk_all(const struct tb_store *s, uint64_t sector, uint64_t n, uint8_t 
 	}
 	return true;
 }
+
+bool tb_submit_writes(struct tb_pair *b, struct tb_io *io, uint32_t n, uint32_t bytes,
+		      uint16_t queues)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		tb_rw(b, &io[i], KEEL_IO_BLOCK_OP_WRITE, 0, (uint64_t)i * (bytes / 512),
+		      i * (bytes / 4096), 0, bytes, 4096);
+		io[i].req.queue = (uint16_t)(i % queues);
+		tb_fill(&io[i], i);
+		if (tb_submit(b, &io[i]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool tb_writes_landed(struct tb_pair *b, struct tb_io *io, uint32_t n, uint32_t bytes)
+{
+	if (!tb_run_all(io, n, 10 * T_SECOND)) {
+		return false;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (io[i].completions != 1 || io[i].status != KEEL_IO_BLOCK_S_OK ||
+		    !tb_disk_is(&b->store, (uint64_t)i * (bytes / 512), bytes / 512, i)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+struct kpv_blkfront_stats tb_fe_stats(const struct tb_pair *b)
+{
+	struct kpv_blkfront_stats s;
+
+	kpv_blkfront_stats(b->os.fe, &s);
+	return s;
+}

@@ -104,6 +104,8 @@ void tb_rw(struct tb_pair *b, struct tb_io *io, uint8_t op, uint8_t flags, uint6
 	   uint32_t page, uint32_t offset, uint32_t bytes, uint32_t seglen);
 /* @io as FLUSH, DISCARD or WRITE_ZEROES. */
 void tb_cmd(struct tb_io *io, uint8_t op, uint64_t sector, uint32_t nr_sectors);
+/* The frontend's counters now. */
+struct kpv_blkfront_stats tb_fe_stats(const struct tb_pair *b);
 /* kpv_blkfront_submit() as the frontend domain. */
 int tb_submit(struct tb_pair *b, struct tb_io *io);
 /* Submit, run until it completes (fails the test if not within 5 s); its status. */
@@ -117,6 +119,16 @@ void tb_fill(struct tb_io *io, uint32_t seed);
 bool tb_check(const struct tb_io *io, uint32_t seed);
 /* Sectors [@sector, + @n) of the store hold what tb_fill(@seed) wrote there. */
 bool tb_disk_is(const struct tb_store *s, uint64_t sector, uint64_t n, uint32_t seed);
+/*
+ * @n writes of @bytes each (a multiple of 4096), submitted at once: write i
+ * covers sectors from i * @bytes / 512, on buffer pages from i * @bytes /
+ * 4096 in 4096-byte segments, holds tb_fill(i) and goes to queue
+ * i % @queues. Whether every submit was accepted.
+ */
+bool tb_submit_writes(struct tb_pair *b, struct tb_io *io, uint32_t n, uint32_t bytes,
+		      uint16_t queues);
+/* Those writes all completed once with S_OK within 10 s, and the store holds each. */
+bool tb_writes_landed(struct tb_pair *b, struct tb_io *io, uint32_t n, uint32_t bytes);
 /* Every byte of sectors [@sector, + @n) of the store is @v. */
 bool tb_disk_all(const struct tb_store *s, uint64_t sector, uint64_t n, uint8_t v);
 /* The pattern's byte at disk byte @addr. */

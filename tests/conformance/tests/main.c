@@ -37,6 +37,8 @@ static CU_SuiteInfo *const suites[] = {
 	&net_reconnect_suite,
 	&net_offload_suite,
 	&block_io_suite,
+	&block_io_copy_suite,
+	&block_persist_suite,
 	&block_bad_frontend_suite,
 	&block_bad_backend_suite,
 	&block_reconnect_suite,

@@ -35,6 +35,8 @@ extern CU_SuiteInfo net_reconnect_suite;
 extern CU_SuiteInfo net_offload_suite;
 /* The block class (pvdrivers/block). */
 extern CU_SuiteInfo block_io_suite;
+extern CU_SuiteInfo block_io_copy_suite;
+extern CU_SuiteInfo block_persist_suite;
 extern CU_SuiteInfo block_bad_frontend_suite;
 extern CU_SuiteInfo block_bad_backend_suite;
 extern CU_SuiteInfo block_reconnect_suite;

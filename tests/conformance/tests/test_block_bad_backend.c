@@ -7,7 +7,10 @@
  * twice, with another op or on another ring is a PROTOCOL error, and the
  * request stays unfinished until a real backend answers it; an unknown
  * status is S_IOERR; a page the backend still holds is taken back before
- * the OS gets it; grants and requests keep block.md's shapes.
+ * the OS gets it; grants and requests keep block.md's shapes. With
+ * F_PERSISTENT: data only through writable pool pages, copied in before a
+ * WRITE and out after a READ's S_OK, at most the pool's size of them, all
+ * taken back (by force) when the backend leaves.
  */
 #include "block_common.h"
 #include "suites.h"
@@ -480,6 +483,138 @@ static void test_config_changes(void)
 	CU_ASSERT_EQUAL(B.os.changes, 2);
 }
 
+/* --- persistent grants (block.md F_PERSISTENT) ------------------------------------------ */
+
+#define PERSIST_F	(ALL_F | KEEL_IO_BLOCK_F_PERSISTENT)
+
+/* Every byte of @p is @v. */
+static bool all_is(const uint8_t *p, uint32_t len, uint8_t v)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		if (p[i] != v) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The data goes through pool pages granted writable, not the OS's buffers:
+ * copied in before a WRITE is sent, out only after a READ's S_OK; the next
+ * request reuses the page.
+ */
+static void test_persistent_pool_pages(void)
+{
+	struct keel_io_block_request rq;
+	struct kpv_mapping m;
+	uint32_t gref;
+	bool data_ok = true;
+
+	connect(PERSIST_F, 1);
+	CU_ASSERT(B.os.info.features & KEEL_IO_BLOCK_F_PERSISTENT);
+	write_io(&W, 0, 0, 1);
+	CU_ASSERT_TRUE_FATAL(take_rq(0, &rq));
+	CU_ASSERT_EQUAL(rq.nr_segments, 1);
+	gref = rq.seg[0].gref;
+	harness_use(B.t.bdom);
+	CU_ASSERT_EQUAL_FATAL(kpv_map_grant(B.t.bk, harness_domid(B.t.fdom), gref, false, &m), 0);
+	for (uint32_t i = 0; i < 4096; i++) {
+		data_ok = data_ok && ((uint8_t *)m.va)[i] == tb_byte(i, 1);
+	}
+	CU_ASSERT(data_ok);
+	memset(m.va, 0xee, 4096);
+	CU_ASSERT(tb_check(&W, 1));		/* not the OS's page */
+	answer(0, rq.id, rq.op, KEEL_IO_BLOCK_S_OK);
+	CU_ASSERT_EQUAL(W.status, KEEL_IO_BLOCK_S_OK);
+	write_io(&W2, 8, 1, 2);
+	CU_ASSERT_TRUE_FATAL(take_rq(0, &rq));
+	CU_ASSERT_EQUAL(rq.seg[0].gref, gref);	/* the page again */
+	CU_ASSERT_EQUAL(((uint8_t *)m.va)[100], tb_byte(8 * 512 + 100, 2));
+	answer(0, rq.id, rq.op, KEEL_IO_BLOCK_S_OK);
+	/* A READ: nothing reaches the OS before the S_OK, all of it after. */
+	tb_rw(&B, &R, KEEL_IO_BLOCK_OP_READ, 0, 16, 2, 0, 4096, 4096);
+	memset(B.buf[2], 0, 4096);
+	CU_ASSERT_EQUAL_FATAL(tb_submit(&B, &R), 0);
+	CU_ASSERT_TRUE_FATAL(take_rq(0, &rq));
+	CU_ASSERT_EQUAL(rq.seg[0].gref, gref);
+	memset(m.va, 0x3c, 4096);
+	harness_settle();
+	CU_ASSERT(all_is(B.buf[2], 4096, 0));
+	answer(0, rq.id, rq.op, KEEL_IO_BLOCK_S_OK);
+	CU_ASSERT_EQUAL(R.status, KEEL_IO_BLOCK_S_OK);
+	CU_ASSERT(all_is(B.buf[2], 4096, 0x3c));
+	/* A READ that failed: the OS's buffer stays as it was. */
+	memset(B.buf[2], 0, 4096);
+	CU_ASSERT_EQUAL_FATAL(tb_submit(&B, &R), 0);
+	CU_ASSERT_TRUE_FATAL(take_rq(0, &rq));
+	memset(m.va, 0x99, 4096);
+	answer(0, rq.id, rq.op, KEEL_IO_BLOCK_S_IOERR);
+	CU_ASSERT_EQUAL(R.status, KEEL_IO_BLOCK_S_IOERR);
+	CU_ASSERT(all_is(B.buf[2], 4096, 0));
+	harness_use(B.t.bdom);
+	kpv_unmap_grant(B.t.bk, &m);
+}
+
+/* block.md: at most persistent_pages grants per ring, each writable, whatever is queued. */
+static void test_persistent_limit(void)
+{
+	static struct tb_io P[20];
+	uint32_t seen[64], nr_seen = 0, left = 20;
+	struct keel_io_block_request rq;
+	struct kpv_mapping m;
+
+	B.fopts.persistent_pages = 16;
+	connect(PERSIST_F, 1);
+	for (uint32_t i = 0; i < 20; i++) {
+		tb_rw(&B, &P[i], i % 2 ? KEEL_IO_BLOCK_OP_READ : KEEL_IO_BLOCK_OP_WRITE, 0, 32 * i,
+		      4 * i, 0, 16384, 4096);
+		CU_ASSERT_EQUAL_FATAL(tb_submit(&B, &P[i]), 0);
+	}
+	while (left && take_rq(0, &rq)) {
+		CU_ASSERT(rq.nr_segments <= 16 && !(rq.flags & KEEL_IO_BLOCK_RQ_INDIRECT));
+		for (uint32_t s = 0; s < rq.nr_segments && s < 13; s++) {
+			uint32_t k = 0;
+
+			while (k < nr_seen && seen[k] != rq.seg[s].gref) {
+				k++;
+			}
+			if (k == nr_seen && nr_seen < 64) {
+				seen[nr_seen++] = rq.seg[s].gref;
+				CU_ASSERT_EQUAL(try_map(rq.seg[s].gref, false, &m), 0);
+			}
+		}
+		answer(0, rq.id, rq.op, KEEL_IO_BLOCK_S_OK);
+		left--;
+	}
+	CU_ASSERT_EQUAL(left, 0);
+	CU_ASSERT_EQUAL(nr_seen, 16);
+	CU_ASSERT_TRUE(tb_run_all(P, 20, T_SECOND));
+}
+
+/* The backend leaves holding a pool page: the frontend takes the pool back by force. */
+static void test_persistent_backend_leaves(void)
+{
+	struct keel_io_block_request rq;
+	struct kpv_mapping m;
+
+	connect(PERSIST_F, 1);
+	write_io(&W, 24, 0, 3);
+	CU_ASSERT_TRUE_FATAL(take_rq(0, &rq));
+	harness_use(B.t.bdom);
+	CU_ASSERT_EQUAL_FATAL(kpv_map_grant(B.t.bk, harness_domid(B.t.fdom), rq.seg[0].gref,
+					    false, &m), 0);
+	raw_be_state(&RB, KEEL_IO_STATE_CLOSED, 0);
+	harness_run(NULL, NULL, 10 * T_SECOND);
+	CU_ASSERT_EQUAL(W.completions, 0);
+	CU_ASSERT_EQUAL(harness_grants_permitted(B.t.fdom), 0);
+	harness_use(B.t.bdom);
+	kpv_unmap_grant(B.t.bk, &m);
+	real_backend_takes_over();
+	CU_ASSERT_TRUE(harness_run(tb_io_done, &W, T_SECOND));
+	CU_ASSERT_EQUAL(W.status, KEEL_IO_BLOCK_S_OK);
+	CU_ASSERT(tb_disk_is(&B.store, 24, 8, 3));
+}
+
 static CU_TestInfo tests[] = {
 	{ "offers the frontend cannot use: CONFIG", test_bad_offers },
 	{ "a response to no request: PROTOCOL, the request kept", test_unknown_id },
@@ -494,6 +629,11 @@ static CU_TestInfo tests[] = {
 	{ "a page kept after the answer is taken back first", test_page_kept_after_answer },
 	{ "requests and grants keep block.md's shapes", test_request_shapes },
 	{ "only the capacity is live: other changes are CONFIG", test_config_changes },
+	{ "persistent: data through pool pages, copied in and out, reused",
+	  test_persistent_pool_pages },
+	{ "persistent: at most persistent_pages grants per ring, writable", test_persistent_limit },
+	{ "persistent: a backend leaving with a pool page mapped loses it",
+	  test_persistent_backend_leaves },
 	CU_TEST_INFO_NULL,
 };
 

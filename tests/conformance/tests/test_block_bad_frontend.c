@@ -7,7 +7,10 @@
  * merely cannot serve is answered (S_NOTSUPP, S_RANGE, S_READONLY) and the
  * connection stays; no byte outside the segments is read or written, a
  * read-only grant is never written; requests and indirect pages are used
- * from one copy; work per run is bounded.
+ * from one copy; work per run is bounded. With F_PERSISTENT: a grant is
+ * mapped once and unmapped when the frontend leaves, grants beyond what
+ * the backend maps are copied, a read-only one is GRANT, a revoked one
+ * harms nothing.
  */
 #include <stdio.h>
 #include "block_common.h"
@@ -561,6 +564,133 @@ static void test_rings_without_multi_queue(void)
 	CU_ASSERT_EQUAL(B.store.connects, 1);
 }
 
+/* --- persistent grants (block.md F_PERSISTENT) ------------------------------------------ */
+
+#define PERSIST_F	(ALL_F | KEEL_IO_BLOCK_F_PERSISTENT)
+
+/* @op of @len bytes at @sector, one segment of grant @gref at @off. */
+static void rw_ref(uint8_t op, uint64_t sector, uint32_t gref, uint16_t off, uint16_t len)
+{
+	seg(next_rq(op, sector), gref, off, len);
+	push();
+}
+
+static unsigned int be_maps(void)
+{
+	return harness_foreign_maps(B.t.bdom);
+}
+
+/* The raw frontend leaves; the backend must keep nothing of it. */
+static void leave(void)
+{
+	raw_fe_state(&F, KEEL_IO_STATE_CLOSED);
+	harness_settle();
+	CU_ASSERT_EQUAL(be_maps(), 0);
+	CU_ASSERT_EQUAL(t_page(B.t.id)->be_state, KEEL_IO_STATE_READY);	/* offering again */
+}
+
+/* One grant serves many requests, both ways, direct and indirect: mapped once, unmapped after. */
+static void test_persistent_mapped_once(void)
+{
+	unsigned int m0;
+
+	commit(PERSIST_F);
+	m0 = be_maps();
+	for (uint32_t i = 0; i < 8; i++) {
+		memset(B.buf[0], 0x10 + (int)i, 4096);
+		rw_ref(KEEL_IO_BLOCK_OP_WRITE, 8 * i, g_rw, 0, 4096);
+		expect(KEEL_IO_BLOCK_OP_WRITE, KEEL_IO_BLOCK_S_OK);
+		CU_ASSERT(tb_disk_all(&B.store, 8 * i, 8, (uint8_t)(0x10 + i)));
+	}
+	CU_ASSERT_EQUAL(be_maps(), m0 + 1);
+	/* Exactly the segment's bytes, out of the mapping too. */
+	memset(B.buf[0], 0xcc, 4096);
+	rw_ref(KEEL_IO_BLOCK_OP_READ, 24, g_rw, 1024, 512);
+	expect(KEEL_IO_BLOCK_OP_READ, KEEL_IO_BLOCK_S_OK);
+	for (uint32_t i = 0; i < 4096; i++) {
+		CU_ASSERT_EQUAL_FATAL(B.buf[0][i], i >= 1024 && i < 1536 ? 0x13 : 0xcc);
+	}
+	/* 600 segments: served alone, each a piece of the one mapping. */
+	for (uint32_t i = 0; i < 8; i++) {
+		memset(B.buf[0] + 512 * i, (int)i, 512);
+	}
+	indirect_write(600);
+	for (uint32_t i = 0; i < 600; i++) {
+		ind[i / 512][i % 512].offset = (uint16_t)(512 * (i % 8));
+	}
+	push();
+	expect(KEEL_IO_BLOCK_OP_WRITE, KEEL_IO_BLOCK_S_OK);
+	for (uint32_t s = 0; s < 600; s++) {
+		CU_ASSERT_FATAL(tb_disk_all(&B.store, s, 1, (uint8_t)(s % 8)));
+	}
+	CU_ASSERT_EQUAL(be_maps(), m0 + 1);
+	leave();
+}
+
+/* More grants than the backend maps: the rest are copied, never a protocol error. */
+static void test_persistent_beyond_maps(void)
+{
+	uint32_t g[6];
+	unsigned int m0;
+
+	B.bopts.persistent_maps = 2;
+	commit(PERSIST_F);
+	m0 = be_maps();
+	for (uint32_t i = 0; i < 6; i++) {
+		g[i] = grant(B.buf[4 + i], false);
+		memset(B.buf[4 + i], 0x40 + (int)i, 4096);
+		rw_ref(KEEL_IO_BLOCK_OP_WRITE, 8 * i, g[i], 0, 4096);
+		expect(KEEL_IO_BLOCK_OP_WRITE, KEEL_IO_BLOCK_S_OK);
+		CU_ASSERT(tb_disk_all(&B.store, 8 * i, 8, (uint8_t)(0x40 + i)));
+	}
+	for (uint32_t i = 0; i < 6; i++) {
+		memset(B.buf[4 + i], 0, 4096);
+		rw_ref(KEEL_IO_BLOCK_OP_READ, 8 * ((i + 1) % 6), g[i], 2048, 2048);
+		expect(KEEL_IO_BLOCK_OP_READ, KEEL_IO_BLOCK_S_OK);
+		CU_ASSERT_EQUAL(B.buf[4 + i][2048], 0x40 + (i + 1) % 6);
+		CU_ASSERT_EQUAL(B.buf[4 + i][4095], 0x40 + (i + 1) % 6);
+		CU_ASSERT_EQUAL(B.buf[4 + i][2047], 0);
+	}
+	CU_ASSERT_EQUAL(be_maps(), m0 + 2);
+	leave();
+	harness_use(B.t.fdom);
+	for (uint32_t i = 0; i < 6; i++) {
+		CU_ASSERT(kpv_grant_end(B.t.fk, g[i]));	/* nothing left mapped */
+	}
+}
+
+/* block.md: persistent grants are writable; a read-only one cannot be mapped: GRANT. */
+static void test_persistent_read_only(void)
+{
+	commit(PERSIST_F);
+	memset(B.buf[1], 0x6b, 4096);
+	rw_ref(KEEL_IO_BLOCK_OP_WRITE, 0, g_ro, 0, 512);
+	expect_error(KEEL_IO_ERR_GRANT, "persistent: a read-only data grant");
+	CU_ASSERT_EQUAL(B.store.writes, 0);
+}
+
+/* The frontend revokes a grant the backend keeps mapped: the backend goes on, unharmed. */
+static void test_persistent_revoked(void)
+{
+	uint32_t g;
+
+	commit(PERSIST_F);
+	g = grant(B.buf[4], false);
+	rw_ref(KEEL_IO_BLOCK_OP_WRITE, 0, g, 0, 4096);
+	expect(KEEL_IO_BLOCK_OP_WRITE, KEEL_IO_BLOCK_S_OK);
+	harness_use(B.t.fdom);
+	kpv_grant_revoke(B.t.fk, g);
+	rw_ref(KEEL_IO_BLOCK_OP_WRITE, 8, g, 0, 4096);
+	expect(KEEL_IO_BLOCK_OP_WRITE, KEEL_IO_BLOCK_S_OK);
+	rw_ref(KEEL_IO_BLOCK_OP_READ, 8, g, 0, 4096);
+	expect(KEEL_IO_BLOCK_OP_READ, KEEL_IO_BLOCK_S_OK);
+	rw_ref(KEEL_IO_BLOCK_OP_WRITE, 16, g_rw, 0, 512);
+	expect(KEEL_IO_BLOCK_OP_WRITE, KEEL_IO_BLOCK_S_OK);
+	leave();
+	CU_ASSERT_FALSE(harness_log_has(B.t.bdom, "failed"));
+	CU_ASSERT_EQUAL(harness_violations(), 0);
+}
+
 static CU_TestInfo tests[] = {
 	{ "two rings without F_MULTI_QUEUE: RINGS", test_rings_without_multi_queue },
 	{ "each protocol error: ERROR with its code, no answer", test_protocol_errors },
@@ -572,6 +702,11 @@ static CU_TestInfo tests[] = {
 	{ "exactly the segment's bytes, either way", test_exact_bytes },
 	{ "requests and indirect pages are copied once", test_copied_once },
 	{ "bounded work while the frontend keeps producing", test_bounded_work },
+	{ "persistent: a grant mapped once for many requests, unmapped at the end",
+	  test_persistent_mapped_once },
+	{ "persistent: grants beyond what the backend maps are copied", test_persistent_beyond_maps },
+	{ "persistent: a read-only data grant: GRANT", test_persistent_read_only },
+	{ "persistent: a grant revoked while mapped: the backend goes on", test_persistent_revoked },
 	CU_TEST_INFO_NULL,
 };
 

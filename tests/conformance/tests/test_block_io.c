@@ -6,7 +6,9 @@
  * shapes, direct and indirect, split where the connection needs it; flush,
  * FUA, discard, write-zeroes; read-only devices, features not negotiated,
  * ranges, failing media; a full ring, requests before the connection,
- * live resize, several queues; requests refused outright.
+ * live resize, several queues; requests refused outright. Run twice: with
+ * F_PERSISTENT (block_io, the default) and with the frontend declining it,
+ * every page granted per request (block_io_copy).
  */
 #include <stdlib.h>
 #include "block_common.h"
@@ -14,11 +16,20 @@
 
 static struct tb_pair B;
 static struct tb_io W, R, X[300];
+static bool copy_mode;			/* block_io_copy: the frontend declines F_PERSISTENT */
 
 static void setup(void)
 {
 	harness_begin();
 	tb_init(&B, TB_SECTORS);
+	copy_mode = false;
+}
+
+static void setup_copy(void)
+{
+	setup();
+	copy_mode = true;
+	B.fopts.features &= ~(uint64_t)KEEL_IO_BLOCK_F_PERSISTENT;
 }
 
 static void teardown(void)
@@ -29,10 +40,7 @@ static void teardown(void)
 
 static struct kpv_blkfront_stats stats(void)
 {
-	struct kpv_blkfront_stats s;
-
-	kpv_blkfront_stats(B.os.fe, &s);
-	return s;
+	return tb_fe_stats(&B);
 }
 
 /* Write @bytes at @sector from page 0 at @offset in @seglen segments; read it back elsewhere. */
@@ -63,7 +71,9 @@ static void test_info(void)
 	CU_ASSERT_FALSE(i->read_only);
 	CU_ASSERT_EQUAL(i->features, KEEL_IO_BLOCK_F_FLUSH | KEEL_IO_BLOCK_F_FUA |
 					     KEEL_IO_BLOCK_F_DISCARD | KEEL_IO_BLOCK_F_WRITE_ZEROES |
-					     KEEL_IO_BLOCK_F_INDIRECT);
+					     KEEL_IO_BLOCK_F_INDIRECT |
+					     (copy_mode ? 0 : KEEL_IO_BLOCK_F_PERSISTENT));
+	CU_ASSERT(t_page(B.t.id)->be_features & KEEL_IO_BLOCK_F_PERSISTENT);	/* offered */
 	CU_ASSERT_EQUAL(i->max_segments, 1024);
 	CU_ASSERT_EQUAL(i->nr_queues, 1);
 	CU_ASSERT_EQUAL(i->discard_granularity, 4096);
@@ -312,22 +322,12 @@ static void test_media_error(void)
 /* @n writes of 4 KiB (each its own page, sector 8 * i, seed i), submitted at once. */
 static void submit_writes(uint32_t n, uint16_t queues)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		tb_rw(&B, &X[i], KEEL_IO_BLOCK_OP_WRITE, 0, 8 * i, i, 0, 4096, 4096);
-		X[i].req.queue = (uint16_t)(i % queues);
-		tb_fill(&X[i], i);
-		CU_ASSERT_EQUAL(tb_submit(&B, &X[i]), 0);
-	}
+	CU_ASSERT_TRUE_FATAL(tb_submit_writes(&B, X, n, 4096, queues));
 }
 
 static void check_writes(uint32_t n)
 {
-	CU_ASSERT_TRUE(tb_run_all(X, n, 10 * T_SECOND));
-	for (uint32_t i = 0; i < n; i++) {
-		CU_ASSERT_EQUAL(X[i].completions, 1);
-		CU_ASSERT_EQUAL(X[i].status, KEEL_IO_BLOCK_S_OK);
-		CU_ASSERT(tb_disk_is(&B.store, 8 * i, 8, i));
-	}
+	CU_ASSERT_TRUE(tb_writes_landed(&B, X, n, 4096));
 }
 
 static void test_full_ring_queues(void)
@@ -488,7 +488,8 @@ static void test_out_of_grants(void)
 	for (uint32_t i = 0; i < 10; i++) {
 		CU_ASSERT(kpv_grant_end(B.t.fk, hoard[--n]));
 	}
-	tb_rw(&B, &W, KEEL_IO_BLOCK_OP_WRITE, 0, 0, 0, 0, 20 * 512, 512);	/* 21 grants */
+	/* 20 pages and an indirect one: 21 grants per request, or pool pages. */
+	tb_rw(&B, &W, KEEL_IO_BLOCK_OP_WRITE, 0, 0, 0, 0, 20 * 4096, 4096);
 	CU_ASSERT_EQUAL(tb_do(&B, &W), KEEL_IO_BLOCK_S_IOERR);
 	CU_ASSERT(harness_log_has(B.t.fdom, "out of grants"));
 	write_read(0, 0, 4 * 512, 512, 13);				/* 4 grants */
@@ -615,3 +616,4 @@ static CU_TestInfo tests[] = {
 };
 
 CU_SuiteInfo block_io_suite = { "block_io", NULL, NULL, setup, teardown, tests };
+CU_SuiteInfo block_io_copy_suite = { "block_io_copy", NULL, NULL, setup_copy, teardown, tests };

@@ -112,7 +112,19 @@ phase_block_write() {
 	rm -f /tmp/random
 	sync
 	umount /mnt/kv || { result block-write FAILURE "umount failed"; return 1; }
-	result block-write SUCCESS "ext4 on ${disk}1, $PATTERN_MIB MiB pattern + $RANDOM_MIB MiB random written and synced in $took"
+	result block-write SUCCESS "ext4 on ${disk}1, $PATTERN_MIB MiB pattern + $RANDOM_MIB MiB random written and synced in $took, $(grant_mode "$disk")"
+}
+
+# How the disk's data went: the features the module logged when it made it (block.md F_PERSISTENT is 0x40).
+grant_mode() {
+	features=$(dmesg | sed -n "s/.* $1: .* features \(0x[0-9a-f]*\).*/\1/p" | tail -n 1)
+	if [ -z "$features" ]; then
+		echo "features unknown"
+	elif [ $((features & 0x40)) -ne 0 ]; then
+		echo "persistent grants (features $features)"
+	else
+		echo "per-request grants (features $features)"
+	fi
 }
 
 phase_block_verify() {

@@ -17,6 +17,7 @@
 #define KEEL_IO_BLOCK_DIRECT_SEGMENTS	13	/* seg[] entries in a request */
 #define KEEL_IO_BLOCK_SEGMENTS_PER_PAGE	512	/* segments in one indirect page */
 #define KEEL_IO_BLOCK_MAX_SEGMENTS	4096	/* upper bound for be max_segments */
+#define KEEL_IO_BLOCK_PERSISTENT_MAX	1024	/* F_PERSISTENT: distinct data grants per ring */
 
 /* Features. */
 #define KEEL_IO_BLOCK_F_FLUSH		0x00000001u	/* KEEL_IO_BLOCK_OP_FLUSH */
@@ -25,6 +26,7 @@
 #define KEEL_IO_BLOCK_F_WRITE_ZEROES	0x00000008u	/* KEEL_IO_BLOCK_OP_WRITE_ZEROES */
 #define KEEL_IO_BLOCK_F_INDIRECT	0x00000010u	/* KEEL_IO_BLOCK_RQ_INDIRECT */
 #define KEEL_IO_BLOCK_F_MULTI_QUEUE	0x00000020u	/* more than one ring */
+#define KEEL_IO_BLOCK_F_PERSISTENT	0x00000040u	/* data grants kept for the connection */
 
 /* keel_io_block_request.op */
 #define KEEL_IO_BLOCK_OP_READ		0
