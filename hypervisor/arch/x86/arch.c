@@ -19,8 +19,8 @@
 #include <x86/svm.h>
 #include <x86/svm_domain.h>
 #include <x86/time.h>
-#include <x86/wallclock.h>
 #include <x86/trap.h>
+#include <x86/wallclock.h>
 
 #define QEMU_DEBUG_EXIT_PORT	0xf4
 
@@ -323,6 +323,10 @@ void arch_setup(const struct boot_info *bi)
 		log_info("LAPIC timer: one-shot 10 ms fired after %llu us",
 			 (unsigned long long)(after / 1000u));
 	}
+	if (!trap_switch_selftest()) {
+		halt_cleanly("an interrupt inside the guest switch does not find this CPU's own state");
+	}
+	log_info("traps: an interrupt inside the guest switch runs on Keel's GS base");
 	/*
 	 * The boot CPU is up as the secondaries are once they set this
 	 * (cpu/smp.c). Without it arch_cpu_kick(0) sent nothing, so a vCPU

@@ -105,6 +105,16 @@ bool percpu_on_stack(uintptr_t addr)
 	return false;
 }
 
+struct percpu *percpu_by_stack(uintptr_t addr)
+{
+	for (unsigned int i = 0; i < cpus_present; i++) {
+		if (addr >= cpus[i].stack.lo && addr + 8 <= cpus[i].stack.hi) {
+			return &cpus[i];
+		}
+	}
+	return NULL;
+}
+
 bool percpu_in_guard_page(uintptr_t addr)
 {
 	struct percpu *cpu = this_cpu();

@@ -13,6 +13,7 @@
 #include <keel/timer.h>
 #include <x86/cpu.h>
 #include <x86/lapic.h>
+#include <x86/msr.h>
 #include <x86/percpu.h>
 #include <x86/smp.h>
 #include <x86/trap.h>
@@ -134,7 +135,7 @@ static void handle_exception(struct trap_frame *f)
 	trap_crash_report(f, exception_names[f->vector]);
 }
 
-void x86_trap(struct trap_frame *f)
+static void dispatch(struct trap_frame *f)
 {
 	if (f->vector < 32) {
 		handle_exception(f);
@@ -161,4 +162,66 @@ void x86_trap(struct trap_frame *f)
 		lapic_eoi();
 		break;
 	}
+}
+
+static bool switch_trap_reported;	/* the first real one is logged */
+
+/*
+ * Between svm_switch_begin and svm_switch_end (svm/vmrun.S) the CPU may
+ * hold a guest's GS base, so this_cpu() would read the guest's memory
+ * layout as Keel's. GIF is clear there and should hold every interrupt
+ * off, yet QEMU's TCG has delivered the host's timer interrupt right after
+ * a #VMEXIT, before the host's VMLOAD: this_cpu() faulted, and the panic
+ * path, faulting again on it, halted both CPUs without a word (or the
+ * faults nested until the CPU reset). Such an interrupt is handled on the
+ * host's GS base, found from the stack it runs on, and the GS base it
+ * found is put back before returning, since the exit path saves it into
+ * the guest's VMCB next. (An NMI there would still find the guest's TR:
+ * Keel sends NMIs only to stop CPUs after a panic.)
+ */
+void x86_trap(struct trap_frame *f)
+{
+	bool switching = f->rip >= (uintptr_t)svm_switch_begin && f->rip < (uintptr_t)svm_switch_end;
+	struct percpu *host = switching ? percpu_by_stack((uintptr_t)f) : NULL;
+	uint64_t found = 0;
+
+	if (host) {
+		found = rdmsr(MSR_GS_BASE);
+		wrmsr(MSR_GS_BASE, (uintptr_t)host);
+		if (!__atomic_exchange_n(&switch_trap_reported, true, __ATOMIC_RELAXED)) {
+			log_warn("cpu%u: vector %#llx taken inside the guest switch at %#llx, "
+				 "GIF clear (an emulator's doing); handled on Keel's GS base",
+				 host->index, (unsigned long long)f->vector,
+				 (unsigned long long)f->rip);
+		}
+	}
+	dispatch(f);
+	if (host) {
+		wrmsr(MSR_GS_BASE, found);
+	}
+}
+
+static void selftest_call(void *arg)
+{
+	*(struct percpu **)arg = this_cpu();
+}
+
+bool trap_switch_selftest(void)
+{
+	struct trap_frame f = { .vector = VEC_IPI_CALL, .rip = (uintptr_t)svm_switch_begin };
+	unsigned long flags = arch_irq_save();
+	struct percpu *me = this_cpu(), *seen = NULL;
+	uint64_t done = me->calls_done, gs_after;
+	bool quiet = __atomic_exchange_n(&switch_trap_reported, true, __ATOMIC_RELAXED);
+
+	me->call_arg = &seen;
+	me->call_fn = selftest_call;
+	wrmsr(MSR_GS_BASE, 0);		/* as a guest may leave it: this_cpu() would fault */
+	x86_trap(&f);
+	gs_after = rdmsr(MSR_GS_BASE);
+	wrmsr(MSR_GS_BASE, (uintptr_t)me);
+	__atomic_store_n(&switch_trap_reported, quiet, __ATOMIC_RELAXED);
+	me->call_fn = NULL;
+	arch_irq_restore(flags);
+	return seen == me && me->calls_done == done + 1 && gs_after == 0;
 }

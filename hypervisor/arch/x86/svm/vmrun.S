@@ -43,6 +43,12 @@ svm_vmrun:
 	clgi
 	movq	%rdx, %rax
 	vmsave				/* host FS/GS/TR/LDTR/syscall MSRs */
+	/*
+	 * From here to svm_switch_end the CPU may hold the guest's GS base,
+	 * TR and syscall MSRs (x86_trap() copes with an interrupt taken here).
+	 */
+	.global svm_switch_begin
+svm_switch_begin:
 
 	movq	GPR_RBX(%rdi), %rbx
 	movq	GPR_RCX(%rdi), %rcx
@@ -111,6 +117,8 @@ svm_vmrun:
 	popq	%rax			/* guest VMCB: done with it */
 	popq	%rax			/* host VMCB */
 	vmload
+	.global svm_switch_end
+svm_switch_end:
 	stgi
 	popq	%rdi
 	popq	%r15

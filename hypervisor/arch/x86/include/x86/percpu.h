@@ -115,6 +115,9 @@ void percpu_init_boot_stack(void);
 /* Is [addr, addr+8) inside one of the running CPU's stacks? */
 bool percpu_on_stack(uintptr_t addr);
 
+/* The CPU whose main stack holds @addr, found without %gs; NULL if none. */
+struct percpu *percpu_by_stack(uintptr_t addr);
+
 /* Is @addr in the guard page below one of the running CPU's stacks? */
 bool percpu_in_guard_page(uintptr_t addr);
 

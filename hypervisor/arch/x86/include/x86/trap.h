@@ -28,6 +28,16 @@ void idt_load(void);	/* load it on this CPU */
 
 void x86_trap(struct trap_frame *f);
 
+/* svm/vmrun.S: where the CPU may hold a guest's GS base, TR and syscall MSRs. */
+extern const char svm_switch_begin[], svm_switch_end[];
+
+/*
+ * Boot check of x86_trap() inside the guest switch: a call IPI "taken" at
+ * svm_switch_begin with a GS base of 0 must run on this CPU's own percpu
+ * and leave the GS base at 0. Interrupts are off meanwhile.
+ */
+bool trap_switch_selftest(void);
+
 /* Print a register dump and backtrace for @f, then stop (panic path). */
 NORETURN void trap_crash_report(const struct trap_frame *f, const char *what);
 
