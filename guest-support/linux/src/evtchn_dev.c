@@ -8,9 +8,17 @@
  * mask bit belongs to pvdrivers) until user space writes it back, so each
  * port is in the read queue at most once and the queue never overflows;
  * an event arriving meanwhile is remembered and delivered at the re-arm.
+
+ *
+ * Keel binds a VIRQ once per domain, so the driver binds each VIRQ user
+ * space asks for once and shares it: every file that binds it gets the
+ * same port number and its own copy of each event (two keelctl monitors
+ * both hear KEEL_VIRQ_DOMAIN_STATE), and the binding goes with the last.
  */
 #define pr_fmt(fmt) "keel: " fmt
 
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -21,12 +29,28 @@
 #include "keel_priv.h"
 
 struct evtchn_file;
+struct shared_virq;
 
 struct evtchn_port {
 	struct evtchn_file *f;
 	bool held;			/* delivered to the queue, not yet written back */
 	bool again;			/* fired while held */
+	struct shared_virq *virq;	/* the VIRQ this port is a share of, or NULL */
+	struct list_head virq_link;	/* [virq_lock] in virq->users */
 };
+
+/* One VIRQ bound for user space, and the files' ports that share it. */
+struct shared_virq {
+	struct kpv *kpv;
+	u32 virq, port;
+	struct list_head users;		/* [virq_lock] evtchn_port.virq_link */
+};
+
+#define SHARED_VIRQS	8		/* KEEL_VIRQ_* numbers below this are shared */
+
+static DEFINE_MUTEX(virq_mutex);	/* binding and unbinding: shared_virqs[] */
+static DEFINE_SPINLOCK(virq_lock);	/* the users lists, walked by the upcall */
+static struct shared_virq *shared_virqs[SHARED_VIRQS];
 
 struct evtchn_file {
 	struct kpv *kpv;
@@ -77,11 +101,86 @@ static int bind_interdomain(struct evtchn_file *f, struct evtchn_port *p, void *
 					   p, port);
 }
 
+/* [any] From kpv's upcall: a shared VIRQ fired; each file sharing it gets the event. */
+static void virq_fired(void *ctx, u32 port)
+{
+	struct shared_virq *sv = ctx;
+	struct evtchn_port *p;
+	unsigned long flags;
+
+	spin_lock_irqsave(&virq_lock, flags);
+	list_for_each_entry(p, &sv->users, virq_link) {
+		spin_lock(&p->f->queue_lock);
+		queue_port(p->f, p, port);
+		spin_unlock(&p->f->queue_lock);
+	}
+	spin_unlock_irqrestore(&virq_lock, flags);
+}
+
+/* [f->lock] Join VIRQ @virq's binding, binding it with Keel if nobody has. */
 static int bind_virq(struct evtchn_file *f, struct evtchn_port *p, void *req, u32 *port)
 {
 	struct keel_evtchn_bind_virq *b = req;
+	struct shared_virq *sv;
+	unsigned long flags;
+	int rc = 0;
 
-	return kpv_evtchn_bind_virq(f->kpv, b->virq, port_fired, p, port);
+	if (b->virq >= SHARED_VIRQS)
+		return kpv_evtchn_bind_virq(f->kpv, b->virq, port_fired, p, port);
+	mutex_lock(&virq_mutex);
+	sv = shared_virqs[b->virq];
+	if (sv && xa_load(&f->ports, sv->port)) {
+		rc = -KEEL_EEXIST;	/* this file has it already */
+	} else if (!sv) {
+		sv = kzalloc(sizeof(*sv), GFP_KERNEL);
+		if (!sv) {
+			rc = -KEEL_ENOMEM;
+		} else {
+			sv->kpv = f->kpv;
+			sv->virq = b->virq;
+			INIT_LIST_HEAD(&sv->users);
+			rc = kpv_evtchn_bind_virq(f->kpv, b->virq, virq_fired, sv, &sv->port);
+			if (rc) {
+				kfree(sv);
+				sv = NULL;
+			} else {
+				shared_virqs[b->virq] = sv;
+			}
+		}
+	}
+	if (!rc) {
+		p->virq = sv;
+		spin_lock_irqsave(&virq_lock, flags);
+		list_add_tail(&p->virq_link, &sv->users);
+		spin_unlock_irqrestore(&virq_lock, flags);
+		*port = sv->port;
+	}
+	mutex_unlock(&virq_mutex);
+	return rc;
+}
+
+/* A port leaves its file: Keel's port closes, or the file's share of a VIRQ ends. */
+static void port_unbind(struct evtchn_file *f, struct evtchn_port *p, u32 port)
+{
+	struct shared_virq *sv = p->virq;
+	unsigned long flags;
+	bool last;
+
+	if (!sv) {
+		kpv_evtchn_close(f->kpv, port);	/* returns once port_fired() no longer runs for it */
+		return;
+	}
+	mutex_lock(&virq_mutex);
+	spin_lock_irqsave(&virq_lock, flags);
+	list_del(&p->virq_link);	/* virq_fired() no longer sees @p */
+	last = list_empty(&sv->users);
+	spin_unlock_irqrestore(&virq_lock, flags);
+	if (last) {
+		kpv_evtchn_close(sv->kpv, sv->port);
+		shared_virqs[sv->virq] = NULL;
+		kfree(sv);
+	}
+	mutex_unlock(&virq_mutex);
 }
 
 static int alloc_unbound(struct evtchn_file *f, struct evtchn_port *p, void *req, u32 *port)
@@ -118,7 +217,7 @@ static long do_bind(struct evtchn_file *f, void __user *arg, size_t size, size_t
 		goto fail;
 	rc = xa_err(xa_store(&f->ports, port, p, GFP_KERNEL));
 	if (rc) {
-		kpv_evtchn_close(f->kpv, port);
+		port_unbind(f, p, port);
 		goto fail;
 	}
 	f->nr_ports++;
@@ -156,8 +255,7 @@ static long port_close(struct evtchn_file *f, u32 __user *arg)
 	mutex_lock(&f->lock);
 	p = xa_erase(&f->ports, port);
 	if (p) {
-		/* Returns once the upcall no longer runs port_fired() for it. */
-		kpv_evtchn_close(f->kpv, port);
+		port_unbind(f, p, port);
 		f->nr_ports--;
 	}
 	mutex_unlock(&f->lock);
@@ -303,7 +401,7 @@ static int evtchn_release(struct inode *inode, struct file *file)
 	unsigned long port;
 
 	xa_for_each(&f->ports, port, p) {
-		kpv_evtchn_close(f->kpv, port);
+		port_unbind(f, p, (u32)port);
 		kfree(p);
 	}
 	xa_destroy(&f->ports);

@@ -256,9 +256,10 @@ static int fired(int efd, int ms, uint32_t *ports)
 static void test_evtchn(void)
 {
 	int efd = open_node("/dev/keel/evtchn"), pfd = open_node("/dev/keel/privcmd");
+	int efd2 = open_node("/dev/keel/evtchn");
 	struct keel_evtchn_alloc_unbound au = { .remote_domid = KEEL_DOMID_SELF };
 	struct keel_evtchn_bind_interdomain bi = { .remote_domid = KEEL_DOMID_SELF };
-	struct keel_evtchn_bind_virq bv = { .virq = KEEL_VIRQ_LOG }, bs = { 0 };
+	struct keel_evtchn_bind_virq bv = { .virq = KEEL_VIRQ_LOG }, bs = { 0 }, bs2 = { 0 };
 	struct keel_ctl_domain_create dc = { .name = "virq-probe", .nr_vcpus = 1, .max_pages = 16 };
 	struct keel_privcmd_buf b = arg_buf(&dc, sizeof(dc), KEEL_PRIVCMD_BUF_IN |
 					    KEEL_PRIVCMD_BUF_OUT);
@@ -335,6 +336,12 @@ static void test_evtchn(void)
 	rc = ioctl(efd, KEEL_EVTCHN_IOCTL_BIND_VIRQ, &bs);
 	check(rc == -1 && errno == EEXIST, "DOMAIN_STATE bound twice: rc %d errno %d, want EEXIST",
 	      rc, errno);
+	/* Another file (another process's keelctl monitor) shares the VIRQ: same port, own copy. */
+	bs2.virq = KEEL_VIRQ_DOMAIN_STATE;
+	rc = ioctl(efd2, KEEL_EVTCHN_IOCTL_BIND_VIRQ, &bs2);
+	check(rc == 0 && bs2.port == bs.port,
+	      "DOMAIN_STATE in a second file: rc %d errno %d port %u, want the first's %u", rc,
+	      errno, bs2.port, bs.port);
 	rc = hcall(pfd, KEEL_HC_CTL_DOMAIN_CREATE, 0, &b, 1, &res);
 	check(rc == 0 && res == 0, "DOMAIN_CREATE virq-probe: rc %d result %lld", rc,
 	      (long long)res);
@@ -342,6 +349,12 @@ static void test_evtchn(void)
 	check(n == 1 && ports[0] == bs.port, "DOMAIN_STATE port %u after a creation: %d fired (%u)",
 	      bs.port, n, n > 0 ? ports[0] : 0);
 	write(efd, &bs.port, sizeof(bs.port));
+	n = fired(efd2, 3000, ports);
+	check(n == 1 && ports[0] == bs.port,
+	      "second file's DOMAIN_STATE after a creation: %d fired (%u)", n, n > 0 ? ports[0] : 0);
+	/* Its share closed, the second file hears nothing more; the first still does. */
+	rc = ioctl(efd2, KEEL_EVTCHN_IOCTL_CLOSE, &bs2.port);
+	check(rc == 0, "close the second file's DOMAIN_STATE: rc %d errno %d", rc, errno);
 	if (res == 0) {
 		do {
 			rc = hcall(pfd, KEEL_HC_CTL_DOMAIN_DESTROY, dc.domid, NULL, 0, &res);
@@ -352,7 +365,10 @@ static void test_evtchn(void)
 		check(n >= 1 && ports[0] == bs.port,
 		      "DOMAIN_STATE port %u after a destruction: %d fired (%u)", bs.port, n,
 		      n > 0 ? ports[0] : 0);
+		n = fired(efd2, 500, ports);
+		check(n == 0, "the closed share heard the destruction: %d fired", n);
 	}
+	close(efd2);
 
 	rc = ioctl(efd, KEEL_EVTCHN_IOCTL_CLOSE, &a);
 	check(rc == 0, "close %u: rc %d errno %d", a, rc, errno);
@@ -360,8 +376,8 @@ static void test_evtchn(void)
 	check(rc == -1 && errno == EINVAL, "notify of the closed port: rc %d errno %d", rc, errno);
 	close(efd);	/* closes c and the VIRQ ports */
 	close(pfd);
-	result("evtchn", "ports %u<->%u, held until re-armed, DOMAIN_STATE port %u fired", a, c,
-	       bs.port);
+	result("evtchn", "ports %u<->%u, held until re-armed, DOMAIN_STATE port %u fired in "
+	       "both files sharing it", a, c, bs.port);
 }
 
 static void test_gntmap(void)
