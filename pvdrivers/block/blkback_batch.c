@@ -169,14 +169,14 @@ static uint32_t map_all(struct be_ring *br, uint32_t nr_items, uint32_t *err)
 		it->mapped = it->status == KEEL_IO_BLOCK_S_OK;
 		for (uint32_t s = 0; it->status == KEEL_IO_BLOCK_S_OK && s < it->rq.nr_segments;
 		     s++) {
-			uint32_t gref = item_seg(br, it, s)->gref;
-			uint32_t e = blkback_persist_map(br, gref);
+			uint8_t *va;
+			uint32_t e = blkback_persist_map(br, item_seg(br, it, s)->gref, &va);
 
 			if (e) {
 				*err = e;
 				return i;
 			}
-			it->mapped = it->mapped && blkback_persist_find(br, gref);
+			it->mapped = it->mapped && va;
 		}
 	}
 	return nr_items;
@@ -284,9 +284,8 @@ static void store_io_mapped(struct be_ring *br, struct be_item *it)
 		br->piov[s] = (struct kpv_blk_iov){ blkback_persist_find(br, seg->gref) + seg->offset,
 						    seg->length };
 	}
-	rc = it->rq.op == KEEL_IO_BLOCK_OP_WRITE
-		     ? be->store.write(be->ctx, it->rq.sector, br->piov, n, blkback_fua(be, &it->rq))
-		     : be->store.read(be->ctx, it->rq.sector, br->piov, n);
+	rc = blkback_store_rw(be, it->rq.sector, br->piov, n, it->rq.op == KEEL_IO_BLOCK_OP_WRITE,
+			      blkback_fua(be, &it->rq));
 	if (rc) {
 		it->status = KEEL_IO_BLOCK_S_IOERR;
 	}
@@ -314,8 +313,7 @@ static void store_io(struct be_ring *br, struct be_item *it)
 			br->iov[pages].base = br->bounce[it->page0 + pos / KPV_PAGE_SIZE + pages];
 			br->iov[pages].len = blk_min32(len - pages * KPV_PAGE_SIZE, KPV_PAGE_SIZE);
 		}
-		rc = write ? be->store.write(be->ctx, sector, br->iov, pages, blkback_fua(be, &it->rq))
-			   : be->store.read(be->ctx, sector, br->iov, pages);
+		rc = blkback_store_rw(be, sector, br->iov, pages, write, blkback_fua(be, &it->rq));
 		if (rc) {
 			it->status = KEEL_IO_BLOCK_S_IOERR;
 		}

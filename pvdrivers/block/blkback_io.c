@@ -289,9 +289,8 @@ static uint16_t store_status(int rc)
 	return rc ? KEEL_IO_BLOCK_S_IOERR : KEEL_IO_BLOCK_S_OK;
 }
 
-/* One store call: READ into or WRITE from @n pieces from @sector. */
-static int store_rw(const struct kpv_blkback *be, uint64_t sector, const struct kpv_blk_iov *iov,
-		    uint32_t n, bool write, bool fua)
+int blkback_store_rw(const struct kpv_blkback *be, uint64_t sector, const struct kpv_blk_iov *iov,
+		     uint32_t n, bool write, bool fua)
 {
 	return write ? be->store.write(be->ctx, sector, iov, n, fua)
 		     : be->store.read(be->ctx, sector, iov, n);
@@ -309,9 +308,9 @@ static uint32_t bounce_segment(struct be_ring *br, const struct keel_io_block_se
 			br->bounce[0], 0, seg->length, write);
 	if (write) {
 		err = copy(br, 1, status);
-		rc = err || *status ? 0 : store_rw(br->be, sector, &iov, 1, true, fua);
+		rc = err || *status ? 0 : blkback_store_rw(br->be, sector, &iov, 1, true, fua);
 	} else {
-		rc = store_rw(br->be, sector, &iov, 1, false, fua);
+		rc = blkback_store_rw(br->be, sector, &iov, 1, false, fua);
 		err = rc ? 0 : copy(br, 1, status);
 	}
 	if (rc) {
@@ -345,7 +344,7 @@ static uint32_t mapped_read_write(struct be_ring *br, const struct keel_io_block
 			}
 		}
 		if (n) {
-			*status = store_status(store_rw(be, sector, br->piov, n, write, fua));
+			*status = store_status(blkback_store_rw(be, sector, br->piov, n, write, fua));
 			sector += bytes / BLK_SECTOR;
 			n = bytes = 0;
 		}
@@ -364,7 +363,8 @@ static uint32_t mapped_read_write(struct be_ring *br, const struct keel_io_block
 static uint32_t map_segments(struct be_ring *br, const struct keel_io_block_request *rq)
 {
 	for (uint32_t i = 0; br->pslot && i < rq->nr_segments; i++) {
-		uint32_t err = blkback_persist_map(br, seg_at(br, rq, i)->gref);
+		uint8_t *va;
+		uint32_t err = blkback_persist_map(br, seg_at(br, rq, i)->gref, &va);
 
 		if (err) {
 			return err;

@@ -100,18 +100,23 @@ static bool chunk_ready(struct be_ring *br)
 	return *c != NULL;
 }
 
-uint32_t blkback_persist_map(struct be_ring *br, uint32_t gref)
+uint32_t blkback_persist_map(struct be_ring *br, uint32_t gref, uint8_t **va)
 {
 	struct kpv_mapping m;
 	uint16_t *s;
 	int rc;
 
+	*va = NULL;
 	if (!br->pslot) {
 		return 0;
 	}
 	s = slot_of(br, gref);
-	if (*s || br->nr_pmap >= br->pmax) {
-		return 0;	/* mapped already, or over budget: copied */
+	if (*s) {
+		*va = entry(br, *s - 1u)->m.va;	/* mapped already */
+		return 0;
+	}
+	if (br->nr_pmap >= br->pmax) {
+		return 0;	/* over budget: copied */
 	}
 	if (!chunk_ready(br)) {
 		br->pmax = br->nr_pmap;
@@ -132,5 +137,6 @@ uint32_t blkback_persist_map(struct be_ring *br, uint32_t gref)
 	entry(br, br->nr_pmap)->gref = gref;
 	entry(br, br->nr_pmap)->m = m;
 	*s = (uint16_t)++br->nr_pmap;
+	*va = m.va;
 	return 0;
 }

@@ -131,6 +131,9 @@ uint16_t blkback_admit(const struct kpv_blkback *be, const struct keel_io_block_
 void blkback_copy_op(struct kpv_copy *op, uint32_t peer, uint32_t ref, uint16_t peer_off,
 		     void *ours, uint16_t our_off, uint16_t len, bool from_peer);
 void blkback_move(uint8_t *mapped, uint8_t *store, uint32_t len, bool write);
+/* One store call: READ into or WRITE from @n pieces from @sector; the store's result. */
+int blkback_store_rw(const struct kpv_blkback *be, uint64_t sector, const struct kpv_blk_iov *iov,
+		     uint32_t n, bool write, bool fua);
 /* Whether a WRITE is durable when it returns (FUA asked for, or no F_FLUSH to ask later). */
 bool blkback_fua(const struct kpv_blkback *be, const struct keel_io_block_request *rq);
 
@@ -150,12 +153,13 @@ uint32_t blkback_batch_serve(struct be_ring *br, uint32_t *answered);
  * blkback_persist.c. init(): the table, if F_PERSISTENT was negotiated
  * (false: out of memory); fini(): every mapping undone, the table freed.
  * map(): map @gref unless it is mapped, or we map no more; 0, or
- * KEEL_IO_ERR_GRANT for a grant Keel refuses because of the frontend.
+ * KEEL_IO_ERR_GRANT for a grant Keel refuses because of the frontend;
+ * *@va: where it is mapped now, NULL if it is not (it is copied).
  * find(): where @gref is mapped, NULL if it is not (copy it).
  */
 bool blkback_persist_init(struct be_ring *br);
 void blkback_persist_fini(struct be_ring *br);
-uint32_t blkback_persist_map(struct be_ring *br, uint32_t gref);
+uint32_t blkback_persist_map(struct be_ring *br, uint32_t gref, uint8_t **va);
 uint8_t *blkback_persist_find(const struct be_ring *br, uint32_t gref);
 
 #endif
