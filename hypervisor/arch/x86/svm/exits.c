@@ -558,7 +558,7 @@ void svm_handle_exit(struct vcpu *v)
 		handle_cr8_write(v, sv);
 		break;
 	case VMEXIT_VINTR:
-		/* The window opened: the run loop injects before the next entry. */
+		/* Keel offers interrupts as V_IRQ without this intercept; a stray one is dropped. */
 		c->vintr &= ~(V_IRQ | V_IGN_TPR);
 		c->intercept_misc1 &= ~INTERCEPT_VINTR;
 		break;

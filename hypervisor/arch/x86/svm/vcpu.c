@@ -118,6 +118,7 @@ void svm_vcpu_reset(struct vcpu *v)
 	sv->asid_cpu = -1;
 	sv->ready = false;
 	sv->nmi_masked = false;
+	sv->virq_vector = -1;
 	sv->hypercall_waits = false;	/* no call of the old state is resumed */
 	/* The APIC's reset state: software-disabled (SVR 0xff), every LVT masked. */
 	if (sv->vlapic) {
@@ -523,25 +524,30 @@ static void deliver_upcall(struct vcpu *v, struct svm_vcpu *sv)
 	}
 }
 
-/* Exit as soon as the guest can take an interrupt (V_IRQ with the VINTR intercept). */
-static void request_interrupt_window(struct vmcb_control *c)
-{
-	c->vintr |= V_IRQ | V_IGN_TPR | (0xfull << V_INTR_PRIO_SHIFT);
-	c->intercept_misc1 |= INTERCEPT_VINTR;
-}
-
 /*
- * Before entry, interrupts off: inject the NMI or the highest-priority
- * deliverable vector if the guest can take it now (RFLAGS.IF, no STI/MOV
- * SS shadow, nothing else being injected), else ask for a window. V_TPR
- * mirrors the vLAPIC's TPR for the guest's CR8 reads.
+ * Before entry, interrupts off: inject a pending NMI, and offer the
+ * highest-priority deliverable vLAPIC vector as the VMCB's virtual
+ * interrupt (V_IRQ), which the CPU delivers as soon as the guest can take
+ * it (RFLAGS.IF, no STI/MOV SS shadow, after any injected event). The
+ * vector stays in the IRR until settle_virtual_interrupt() sees it
+ * taken. V_TPR mirrors the vLAPIC's TPR for the guest's CR8 reads.
+ *
+ * Why not EVENTINJ for interrupts, as for NMIs and exceptions: QEMU's TCG
+ * (7.2 to 10.0) delivers an injected external interrupt at VMRUN but leaves
+ * it recorded as the CPU's pending exception, and delivers it a second
+ * time at its next exit from translated code that is not a #VMEXIT (any
+ * kick of that CPU), whatever RFLAGS.IF says: a Linux guest then took its
+ * timer interrupt inside its page-fault entry before SWAPGS, ran on the
+ * user's GS base and died. The virtual-interrupt path leaves nothing
+ * behind, and hardware delivers it the same way.
  */
 static void inject_interrupts(struct vcpu *v, struct svm_vcpu *sv)
 {
 	struct vmcb_control *c = &sv->vmcb->control;
 	int vector;
 
-	c->vintr = (c->vintr & ~(V_IRQ | V_IGN_TPR | V_TPR_MASK | (0xfull << V_INTR_PRIO_SHIFT))) |
+	c->vintr = (c->vintr & ~(V_IRQ | V_IGN_TPR | V_TPR_MASK | (0xfull << V_INTR_PRIO_SHIFT) |
+				 (0xffull << V_INTR_VECTOR_SHIFT))) |
 		   (vlapic_tpr(v) >> 4);
 	c->intercept_misc1 &= ~INTERCEPT_VINTR;
 	if (!(c->event_inject & EVENT_VALID) && !sv->nmi_masked && vlapic_take_nmi(v)) {
@@ -551,22 +557,38 @@ static void inject_interrupts(struct vcpu *v, struct svm_vcpu *sv)
 		c->intercept_misc1 |= INTERCEPT_IRET;
 	}
 	vector = vlapic_pending_vector(v);
-	if (vector < 0) {
-		return;
+	sv->virq_vector = vector;
+	if (vector >= 0) {
+		c->vintr |= V_IRQ | V_IGN_TPR | (0xfull << V_INTR_PRIO_SHIFT) |
+			    ((uint64_t)vector << V_INTR_VECTOR_SHIFT);
 	}
-	if (!(c->event_inject & EVENT_VALID) && (sv->vmcb->save.rflags & RFLAGS_IF) &&
-	    !(c->interrupt_shadow & 1)) {
+}
+
+/*
+ * After an exit: the vector offered as V_IRQ was taken if the CPU cleared
+ * V_IRQ and the exit did not interrupt its delivery; it then moves from the
+ * IRR to the ISR. Otherwise it stays requested and is offered again.
+ */
+static void settle_virtual_interrupt(struct vcpu *v, struct svm_vcpu *sv)
+{
+	struct vmcb_control *c = &sv->vmcb->control;
+	uint64_t info = c->exit_int_info;
+	int vector = sv->virq_vector;
+	bool interrupted = (info & EVENT_VALID) &&
+			   ((info & EVENT_TYPE_MASK) >> EVENT_TYPE_SHIFT) == EVENT_TYPE_INTR;
+
+	sv->virq_vector = -1;
+	if (vector >= 0 && !(c->vintr & V_IRQ) && !interrupted) {
 		vlapic_ack(v, (uint8_t)vector);
-		c->event_inject = EVENT_VALID | ((uint64_t)EVENT_TYPE_INTR << EVENT_TYPE_SHIFT) |
-				  (uint64_t)vector;
-		return;
 	}
-	request_interrupt_window(c);
+	c->vintr &= ~V_IRQ;
 }
 
 /*
  * An event the exit interrupted (exit_int_info) is delivered again, unless
- * re-executing the instruction raises it anyway (INT n, INT3, INTO).
+ * re-executing the instruction raises it anyway (INT n, INT3, INTO). An
+ * interrupted external interrupt can only be the virtual interrupt, still
+ * in the IRR: it is offered again as V_IRQ, not injected.
  */
 static void requeue_interrupted_event(struct svm_vcpu *sv)
 {
@@ -576,7 +598,7 @@ static void requeue_interrupted_event(struct svm_vcpu *sv)
 	unsigned int vector = info & 0xff;
 
 	c->event_inject = 0;
-	if (!(info & EVENT_VALID) || type == EVENT_TYPE_SOFT_INT ||
+	if (!(info & EVENT_VALID) || type == EVENT_TYPE_SOFT_INT || type == EVENT_TYPE_INTR ||
 	    (type == EVENT_TYPE_EXCEPTION && (vector == 3 || vector == 4))) {
 		return;
 	}
@@ -712,6 +734,7 @@ void arch_vcpu_run(struct vcpu *v)
 		__atomic_store_n(&cpu->guest_domain, NULL, __ATOMIC_SEQ_CST);
 		resched_watch(cpu);	/* the loop looks at the flag before the next entry */
 		c->tlb_control = TLB_FLUSH_NONE;
+		settle_virtual_interrupt(v, sv);
 		requeue_interrupted_event(sv);
 		sti();	/* the host takes the interrupt that made the guest exit, if any */
 		svm_handle_exit(v);
