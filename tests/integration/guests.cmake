@@ -97,7 +97,7 @@ foreach(dom spread pinned)
         list(APPEND SMP --expect-line "keeltest: smp-${grp}-${dom}: SUCCESS [0-9]+ checks")
     endforeach()
 endforeach()
-keel_qemu_test(guest-smp 240 --smp 2 --accel tcg,thread=single ${GUEST_BOOT}
+keel_qemu_test(guest-smp 240 --smp 2 ${GUEST_BOOT}
     --module ${GUESTS}/smp.elf --module ${CONFIGS}/smp/config.dtb ${GUEST_CLEAN} ${SMP})
 
 # Blocking calls, HLT and upcalls while another domain floods the port, for 15 s: the guest
