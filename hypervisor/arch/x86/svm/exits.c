@@ -557,11 +557,6 @@ void svm_handle_exit(struct vcpu *v)
 	case VMEXIT_CR8_WRITE:
 		handle_cr8_write(v, sv);
 		break;
-	case VMEXIT_VINTR:
-		/* Keel offers interrupts as V_IRQ without this intercept; a stray one is dropped. */
-		c->vintr &= ~(V_IRQ | V_IGN_TPR);
-		c->intercept_misc1 &= ~INTERCEPT_VINTR;
-		break;
 	case VMEXIT_IRET:
 		/*
 		 * The NMI handler returns: NMIs are unblocked. The IRET itself

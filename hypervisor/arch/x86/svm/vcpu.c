@@ -118,7 +118,6 @@ void svm_vcpu_reset(struct vcpu *v)
 	sv->asid_cpu = -1;
 	sv->ready = false;
 	sv->nmi_masked = false;
-	sv->virq_vector = -1;
 	sv->hypercall_waits = false;	/* no call of the old state is resumed */
 	/* The APIC's reset state: software-disabled (SVR 0xff), every LVT masked. */
 	if (sv->vlapic) {
@@ -549,7 +548,6 @@ static void inject_interrupts(struct vcpu *v, struct svm_vcpu *sv)
 	c->vintr = (c->vintr & ~(V_IRQ | V_IGN_TPR | V_TPR_MASK | (0xfull << V_INTR_PRIO_SHIFT) |
 				 (0xffull << V_INTR_VECTOR_SHIFT))) |
 		   (vlapic_tpr(v) >> 4);
-	c->intercept_misc1 &= ~INTERCEPT_VINTR;
 	if (!(c->event_inject & EVENT_VALID) && !sv->nmi_masked && vlapic_take_nmi(v)) {
 		/* NMIs stay blocked until the handler's IRET (intercepted). */
 		c->event_inject = EVENT_VALID | ((uint64_t)EVENT_TYPE_NMI << EVENT_TYPE_SHIFT) | 2;
@@ -557,7 +555,6 @@ static void inject_interrupts(struct vcpu *v, struct svm_vcpu *sv)
 		c->intercept_misc1 |= INTERCEPT_IRET;
 	}
 	vector = vlapic_pending_vector(v);
-	sv->virq_vector = vector;
 	if (vector >= 0) {
 		c->vintr |= V_IRQ | V_IGN_TPR | (0xfull << V_INTR_PRIO_SHIFT) |
 			    ((uint64_t)vector << V_INTR_VECTOR_SHIFT);
@@ -565,23 +562,22 @@ static void inject_interrupts(struct vcpu *v, struct svm_vcpu *sv)
 }
 
 /*
- * After an exit: the vector offered as V_IRQ was taken if the CPU cleared
- * V_IRQ and the exit did not interrupt its delivery; it then moves from the
- * IRR to the ISR. Otherwise it stays requested and is offered again.
+ * After an exit: the vector inject_interrupts() offered (V_INTR_VECTOR, 0
+ * when it offered none: vLAPIC vectors start at 16) was taken if the CPU
+ * cleared V_IRQ and the exit did not interrupt its delivery; it then moves
+ * from the IRR to the ISR. Otherwise it stays requested and is offered
+ * again at the next entry.
  */
 static void settle_virtual_interrupt(struct vcpu *v, struct svm_vcpu *sv)
 {
-	struct vmcb_control *c = &sv->vmcb->control;
-	uint64_t info = c->exit_int_info;
-	int vector = sv->virq_vector;
-	bool interrupted = (info & EVENT_VALID) &&
-			   ((info & EVENT_TYPE_MASK) >> EVENT_TYPE_SHIFT) == EVENT_TYPE_INTR;
+	const struct vmcb_control *c = &sv->vmcb->control;
+	uint8_t vector = (uint8_t)(c->vintr >> V_INTR_VECTOR_SHIFT);
+	bool interrupted = (c->exit_int_info & EVENT_VALID) &&
+			   ((c->exit_int_info & EVENT_TYPE_MASK) >> EVENT_TYPE_SHIFT) == EVENT_TYPE_INTR;
 
-	sv->virq_vector = -1;
-	if (vector >= 0 && !(c->vintr & V_IRQ) && !interrupted) {
-		vlapic_ack(v, (uint8_t)vector);
+	if (vector && !(c->vintr & V_IRQ) && !interrupted) {
+		vlapic_ack(v, vector);
 	}
-	c->vintr &= ~V_IRQ;
 }
 
 /*

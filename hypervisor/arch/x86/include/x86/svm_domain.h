@@ -48,7 +48,6 @@ struct svm_vcpu {
 	bool nmi_masked;		/* an NMI was injected and its IRET not seen */
 	bool hypercall_waits;		/* its VMMCALL blocked: runs again when woken */
 	uint64_t last_event_inject;	/* EVENTINJ of its last entry, for crash reports */
-	int virq_vector;		/* offered as V_IRQ at the last entry, -1: none */
 };
 
 static inline struct svm_domain *svm_domain(struct domain *d)
