@@ -231,14 +231,13 @@ static uint32_t copy_data(struct be_ring *br, uint32_t nr_items, uint8_t op, uin
 		}
 		for (uint32_t s = 0; s < it->rq.nr_segments; s++) {
 			const struct keel_io_block_segment *seg = item_seg(br, it, s);
+			uint8_t *mapped = blkback_persist_find(br, seg->gref);
 
 			for (uint32_t off = 0; off < seg->length;) {
 				void *ours;
 				uint16_t our_off;
 				uint32_t room = our_side(br, it, pos, &ours, &our_off);
 				uint32_t piece = blk_min32(seg->length - off, room);
-
-				uint8_t *mapped = blkback_persist_find(br, seg->gref);
 
 				if (room == 0) {
 					it->status = KEEL_IO_BLOCK_S_IOERR;

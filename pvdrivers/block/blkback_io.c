@@ -211,12 +211,12 @@ static uint32_t direct_read_write(struct be_ring *br, const struct keel_io_block
 
 	for (uint32_t s = 0; s < rq->nr_segments; s++) {
 		const struct keel_io_block_segment *seg = seg_at(br, rq, s);
+		uint8_t *mapped = blkback_persist_find(br, seg->gref);
 
 		for (uint32_t off = 0; off < seg->length;) {
 			uint8_t *p = be->store.memory(be->ctx, rq->sector + pos / BLK_SECTOR, write);
 			uint16_t our_off = (uint16_t)((uintptr_t)p & (KPV_PAGE_SIZE - 1));
 			uint32_t piece = blk_min32(seg->length - off, KPV_PAGE_SIZE - our_off);
-			uint8_t *mapped = blkback_persist_find(br, seg->gref);
 
 			if (!p) {
 				*status = KEEL_IO_BLOCK_S_IOERR;	/* the store's bug, not the peer's */

@@ -8,7 +8,6 @@
  * mask bit belongs to pvdrivers) until user space writes it back, so each
  * port is in the read queue at most once and the queue never overflows;
  * an event arriving meanwhile is remembered and delivered at the re-arm.
-
  *
  * Keel binds a VIRQ once per domain, so the driver binds each VIRQ user
  * space asks for once and shares it: every file that binds it gets the
