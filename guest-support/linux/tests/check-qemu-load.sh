@@ -64,7 +64,7 @@ poweroff -f
 INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$tmp/initrd.img"
-timeout -k 5 150 qemu-system-x86_64 -accel tcg -cpu EPYC,+svm,+npt -m 512 -smp 2 -nographic \
+timeout -k 5 150 qemu-system-x86_64 -accel tcg,thread=single -cpu EPYC,+svm,+npt -m 512 -smp 2 -nographic \
 	-no-reboot -kernel "$tmp/boot/vmlinuz-$kver" -initrd "$tmp/initrd.img" \
 	-append "console=ttyS0 quiet panic=-1" </dev/null >"$tmp/serial.log" 2>&1 || true
 grep -a 'keeltest:' "$tmp/serial.log" || true
