@@ -16,21 +16,20 @@ struct row {
 	struct keel_ctl_domain_info info;
 };
 
-/* Every domain's info; *@rows malloc'd. Returns the count or an exit code < 0. */
+/* Every domain's info; *@rows malloc'd. Returns the count, or minus the exit code. */
 static long snapshot(struct cli *cli, struct row **rows)
 {
 	uint32_t *ids = NULL;
 	long n = keelctl_domain_list_all(cli->c, &ids), k = 0;
 
 	if (n < 0) {
-		cli_fail(cli, n <= -0x10000 ? EXIT_NO_KEEL : EXIT_FAILED, "listing domains: %s",
-			 keelctl_strerror(n));
-		return -1;
+		return -cli_fail(cli, n <= -0x10000 ? EXIT_NO_KEEL : EXIT_FAILED,
+				 "listing domains: %s", keelctl_strerror(n));
 	}
 	*rows = calloc((size_t)n + 1, sizeof(**rows));
 	if (!*rows) {
 		free(ids);
-		return -1;
+		return -cli_fail(cli, EXIT_FAILED, "listing domains: out of memory");
 	}
 	for (long i = 0; i < n; i++) {
 		/* A domain destroyed since the list was taken is left out. */
@@ -86,7 +85,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	}
 	n = snapshot(cli, &rows);
 	if (n < 0) {
-		return EXIT_FAILED;
+		return (int)-n;
 	}
 	if (json) {
 		print_json(cli, rows, n);
@@ -204,7 +203,7 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		n = snapshot(cli, &rows);
 		t = cli_now_ns();
 		if (n < 0) {
-			nprev = -1;
+			nprev = n;
 			break;
 		}
 		top_frame(cli, rows, n, prev, nprev, t - t_prev, batch);
@@ -215,5 +214,5 @@ int cmd_top(struct cli *cli, int argc, char **argv)
 		t_prev = t;
 	}
 	free(prev);
-	return nprev < 0 ? EXIT_FAILED : EXIT_OK;
+	return nprev < 0 ? (int)-nprev : EXIT_OK;
 }
