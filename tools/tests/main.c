@@ -9,6 +9,9 @@ int main(void)
 	CU_SuiteInfo suites[] = {
 		xlcfg_suite, devspec_suite, lib_suite, create_suite, linux_suite, cli_suite,
 		monitor_suite, paths_suite, console_suite, trust_suite,
+#ifdef KEELCTL_TESTS_LINUX
+		block_store_suite, driver_version_suite,
+#endif
 		CU_SUITE_INFO_NULL,
 	};
 	unsigned int failed, ran;

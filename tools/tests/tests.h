@@ -11,6 +11,8 @@
 
 extern CU_SuiteInfo xlcfg_suite, devspec_suite, lib_suite, create_suite, linux_suite, cli_suite,
 	monitor_suite, paths_suite, console_suite, trust_suite;
+/* Linux only (KEELCTL_TESTS_LINUX): the disk store, keelctl against a driver's version. */
+extern CU_SuiteInfo block_store_suite, driver_version_suite;
 
 /* The shared fake Keel: a control domain "ctl" holding every capability. */
 struct env {
@@ -66,5 +68,13 @@ struct test_linux {
 uint8_t linux_test_byte(size_t i);
 int write_test_bzimage(const char *path, const struct test_linux *k);
 int write_test_vmlinux(const char *path, const struct test_linux *k);
+
+/*
+ * A loop device over @file with @block_size-byte sectors (tests/loopdev.c),
+ * detached by the kernel when its last descriptor closes: its descriptor,
+ * with its path in @path, or -1 with errno (EACCES or EPERM: not root;
+ * ENOENT: no loop driver).
+ */
+int test_loop_attach(const char *file, unsigned int block_size, char *path, size_t len);
 
 #endif
