@@ -36,7 +36,7 @@ add_custom_command(OUTPUT ${CTLIO_DIR}/initrd.img
     DEPENDS ${LMOD_KO} ${LINUX_DIR}/busybox keelctl-static keel-backendd-static test_guests
             ${CMAKE_BINARY_DIR}/tests/reference.elf
             ${CTLIO_DIR}/guest/vmlinuz ${CTLIO_DIR}/guest/initrd.img
-            ${CTLIO_SRC}/init ${CTLIO_SRC}/guest.cfg ${CTLIO_SRC}/ref.cfg
+            ${CTLIO_SRC}/init ${CTLIO_SRC}/guest.cfg ${CTLIO_SRC}/guest64.cfg ${CTLIO_SRC}/ref.cfg
             ${CTLIO_SRC}/make-initramfs.sh
     COMMENT "Building the backend test's control domain initramfs")
 add_custom_command(OUTPUT ${CTLIO_DIR}/config.dtb
@@ -77,5 +77,8 @@ keel_qemu_test(ctl-io 600 --smp 2 --kernel ${ELF} --append "qemu_exit=1 probe_gu
     --expect-line "${CTLIO_LINE}-destroy: SUCCESS"
     --expect-line "${CTLIO_LINE}-daemon-survives: SUCCESS"
     --expect-line "${CTLIO_LINE}-memory: SUCCESS"
+    --expect-line "${CTLIO_LINE}-linux64: SUCCESS"
+    --expect-line "${CTLIO_LINE}-daemon-kill: SUCCESS"
+    --expect-line "${CTLIO_LINE}-blockdev: SUCCESS"
     --expect-line "domain [0-9]+ 'ctl' powered off"
     --expect-line "KEEL-VERDICT: SUCCESS")

@@ -10,8 +10,8 @@
 # keel.ko as /lib/modules/keel.ko, the static keelctl and keel-backendd in
 # /bin, the guest's kernel, initramfs and guest.cfg, and the reference
 # port's kernel and ref.cfg in /etc/keel, and the
-# TAP and bridge modules (tun, llc, stp, bridge) of DEB_DIR's linux-image-KVER
-# in /lib/modules.
+# TAP, bridge and loop modules (tun, llc, stp, bridge, loop) of DEB_DIR's
+# linux-image-KVER in /lib/modules.
 set -eu
 
 busybox=$1 keel_ko=$2 keelctl=$3 backendd=$4 gvmlinuz=$5 ginitrd=$6 src=$7 debs=$8 kver=$9
@@ -41,13 +41,14 @@ cp "$src/init" "$root/init"
 cp "$keel_ko" "$root/lib/modules/keel.ko"
 cp "$gvmlinuz" "$root/etc/keel/guest-vmlinuz"
 cp "$ginitrd" "$root/etc/keel/guest-initrd.img"
-cp "$src/guest.cfg" "$root/etc/keel/guest.cfg"
+cp "$src/guest.cfg" "$src/guest64.cfg" "$root/etc/keel/"
 cp "$ref_elf" "$root/etc/keel/reference.elf"
 cp "$src/ref.cfg" "$root/etc/keel/ref.cfg"
 chmod 755 "$root/bin/busybox" "$root/bin/keelctl" "$root/bin/keel-backendd" "$root/init"
 deb=$(ls "$debs"/linux-image-"$kver"_*.deb | head -1)
 dpkg-deb -x "$deb" "$work/kimg"
-for m in drivers/net/tun.ko net/llc/llc.ko net/802/stp.ko net/bridge/bridge.ko; do
+for m in drivers/net/tun.ko net/llc/llc.ko net/802/stp.ko net/bridge/bridge.ko \
+	drivers/block/loop.ko; do
 	src_ko=$work/kimg/lib/modules/$kver/kernel/$m
 	[ -f "$src_ko" ] || src_ko=$src_ko.xz
 	[ -f "$src_ko" ] || { echo "make-initramfs (ctl-io): the kernel package has no $m" >&2; exit 1; }
