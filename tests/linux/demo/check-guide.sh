@@ -14,7 +14,12 @@
 #     EQUIVALENTS below, each run in the form given by the named test;
 #   - the "```dts" and "```cfg" blocks must equal tests/configs/demo-linux.dts
 #     and tests/linux/demo/guest.cfg without their comment lines;
+#   - "```sh grub" blocks must be exactly the lines guide-grub.sh carries
+#     out (ctest qemu-guide-grub: update-grub for real over this scratch
+#     root, then a QEMU "reboot" into what it wrote);
 #   - "```sh untested" blocks are listed as such; any other block kind fails.
+# With KEEL_GUIDE_ROOT=DIR, the scratch root of the install blocks is left
+# in DIR (for guide-grub.sh).
 set -eu
 guide=$1 src=$2 build=$3 iso=$4
 fails=0
@@ -34,7 +39,7 @@ awk '/^```/ { if (inside) { inside = 0; next } print substr($0, 4); inside = 1 }
 	sort -u > "$work/kinds"
 while IFS= read -r k; do
 	case $k in
-	"sh install" | "sh ctl" | "sh guest" | "sh untested" | dts | cfg) ;;
+	"sh install" | "sh ctl" | "sh guest" | "sh grub" | "sh untested" | dts | cfg) ;;
 	*) bad "a block of kind '$k': the checker does not know how it is tested" ;;
 	esac
 done < "$work/kinds"
@@ -81,6 +86,18 @@ if xorriso -osirrox on -indev "$iso" -extract /boot/grub/grub.cfg "$work/iso-gru
 else
 	cat "$work/xorriso.log"
 	bad "cannot read grub.cfg from $iso"
+fi
+
+if [ -n "${KEEL_GUIDE_ROOT:-}" ]; then
+	rm -rf "$KEEL_GUIDE_ROOT"
+	cp -a "$root" "$KEEL_GUIDE_ROOT"
+fi
+
+# --- the GRUB update and the reboot ----------------------------------------------
+if [ "$(block "sh grub" | tr '\n' ' ')" = "update-grub reboot " ]; then
+	ok "the grub block (update-grub, reboot) is what ctest qemu-guide-grub runs"
+else
+	bad "the grub block is not 'update-grub' then 'reboot', what tests/linux/demo/guide-grub.sh runs"
 fi
 
 # --- configurations shown ------------------------------------------------------
