@@ -62,6 +62,9 @@ static bool apply(const char *key, size_t key_len, const char *v, size_t len)
 	if (KEY_IS("crash_test")) {
 		return copy_value(options.crash_test, v, len);
 	}
+	if (KEY_IS("exit_stats")) {
+		return parse_bool(v, len, &options.exit_stats);
+	}
 #undef KEY_IS
 	return false;
 }

@@ -54,11 +54,16 @@ keel_qemu_test(guest-hcall 300 --smp 1 ${GUEST_BOOT}
     --expect-line "keeltest: hcall-control: SUCCESS [0-9]+ checks")
 
 # A console device between two domains: device pages, a grant, 1000 event round trips, a revoke.
-keel_qemu_test(guest-pingpong 240 --smp 2 ${GUEST_BOOT}
+# With exit_stats=1: each vCPU's exits are logged by reason when it goes,
+# the 1000 round trips' notifications among its hypercalls.
+keel_qemu_test(guest-pingpong 240 --smp 2 --kernel ${ELF}
+    --append "qemu_exit=1 probe_guest=none exit_stats=1"
     --module ${GUESTS}/pingpong.elf --module ${CONFIGS}/pingpong/config.dtb ${GUEST_CLEAN}
     --expect-line "keeltest: evtchn-roundtrip: SUCCESS 1000 round trips, avg [0-9]+ us"
     --expect-line "keeltest: pingpong-back: SUCCESS"
-    --expect-line "keeltest: pingpong-front: SUCCESS")
+    --expect-line "keeltest: pingpong-front: SUCCESS"
+    --expect-line "domain [0-9]+ 'front' vCPU 0: [0-9]+ exits, [0-9]+ us handling them: hypercall [1-9][0-9]{3,} \\([0-9]+ us\\)"
+    --expect-line "domain [0-9]+ 'back' vCPU 0: [0-9]+ exits, [0-9]+ us handling them: hypercall [1-9][0-9]{3,} \\([0-9]+ us\\)")
 
 # Two domains without capabilities, each probing the other: grants, ports, control calls.
 keel_qemu_test(guest-isolation 240 --smp 2 ${GUEST_BOOT}

@@ -23,6 +23,7 @@ struct keel_options {
 	char probe_guest[OPTION_VALUE_MAX];
 	bool qemu_exit;
 	char crash_test[OPTION_VALUE_MAX];
+	bool exit_stats;	/* log each vCPU's exits by reason when it goes */
 };
 
 extern struct keel_options options;

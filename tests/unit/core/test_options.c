@@ -29,6 +29,7 @@ static void test_defaults(void)
 	CU_ASSERT_STRING_EQUAL(options.probe_guest, "probe-guest.elf");
 	CU_ASSERT_FALSE(options.qemu_exit);
 	CU_ASSERT_STRING_EQUAL(options.crash_test, "");
+	CU_ASSERT_FALSE(options.exit_stats);
 	CU_ASSERT_EQUAL(options_parse(""), 0);
 	CU_ASSERT_EQUAL(options_parse("   \t "), 0);
 }
@@ -36,8 +37,9 @@ static void test_defaults(void)
 static void test_every_key(void)
 {
 	CU_ASSERT_EQUAL(options_parse("loglevel=debug probe_guest=test.elf qemu_exit=1 "
-				      "crash_test=ud"), 0);
+				      "crash_test=ud exit_stats=on"), 0);
 	CU_ASSERT_EQUAL(options.log_level, LOG_DEBUG);
+	CU_ASSERT_TRUE(options.exit_stats);
 	CU_ASSERT_STRING_EQUAL(options.probe_guest, "test.elf");
 	CU_ASSERT_TRUE(options.qemu_exit);
 	CU_ASSERT_STRING_EQUAL(options.crash_test, "ud");

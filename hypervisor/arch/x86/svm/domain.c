@@ -6,6 +6,7 @@
 #include <arch/arch.h>
 #include <keel/guest_memory.h>
 #include <keel/heap.h>
+#include <keel/options.h>
 #include <keel/page_alloc.h>
 #include <public/keel/errno.h>
 #include <keel/string.h>
@@ -58,6 +59,15 @@ int arch_vcpu_create(struct vcpu *v)
 	}
 	sv->vmcb = arch_phys_to_virt(sv->vmcb_pa);
 	v->arch = sv;
+	/* Only when asked for: the counters would double the vCPU's heap block. */
+	if (options.exit_stats) {
+		sv->exits = heap_alloc(sizeof(*sv->exits));
+		if (!sv->exits) {
+			arch_vcpu_destroy(v);
+			return -KEEL_ENOMEM;
+		}
+		memset(sv->exits, 0, sizeof(*sv->exits));
+	}
 	if (svm_vcpu_init(v) != 0) {
 		arch_vcpu_destroy(v);
 		return -KEEL_ENOMEM;
@@ -78,6 +88,10 @@ void arch_vcpu_destroy(struct vcpu *v)
 	struct svm_vcpu *sv = v->arch;
 
 	if (sv) {
+		if (sv->exits) {
+			exit_stats_report(v, sv->exits);
+			heap_free(sv->exits);
+		}
 		vlapic_destroy(v);	/* stops its timer before the vCPU goes */
 		svm_vcpu_forget(v);
 		page_free(sv->vmcb_pa, 1);

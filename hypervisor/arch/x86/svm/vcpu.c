@@ -733,7 +733,15 @@ void arch_vcpu_run(struct vcpu *v)
 		settle_virtual_interrupt(v, sv);
 		requeue_interrupted_event(sv);
 		sti();	/* the host takes the interrupt that made the guest exit, if any */
-		svm_handle_exit(v);
+		if (sv->exits) {
+			enum exit_reason why = exit_stats_reason(sv->vmcb, sv->gprs.rcx);
+			uint64_t t0 = arch_time_ns();
+
+			svm_handle_exit(v);
+			exit_stats_add(sv->exits, why, arch_time_ns() - t0);
+		} else {
+			svm_handle_exit(v);
+		}
 	}
 	/* Before the scheduler lets another CPU run @v (or VCPU_UP reset it). */
 	save_extended_state(cpu);

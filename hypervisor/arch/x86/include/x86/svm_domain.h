@@ -5,6 +5,7 @@
 
 #include <keel/domain.h>
 #include <keel/spinlock.h>
+#include <x86/exit_stats.h>
 #include <x86/insn.h>
 #include <x86/npt.h>
 #include <x86/svm.h>
@@ -48,6 +49,7 @@ struct svm_vcpu {
 	bool nmi_masked;		/* an NMI was injected and its IRET not seen */
 	bool hypercall_waits;		/* its VMMCALL blocked: runs again when woken */
 	uint64_t last_event_inject;	/* EVENTINJ of its last entry, for crash reports */
+	struct exit_stats *exits;	/* with exit_stats=1 only (x86/exit_stats.h) */
 };
 
 static inline struct svm_domain *svm_domain(struct domain *d)
