@@ -49,6 +49,15 @@ static void ring_append(const char *s, size_t len)
 	}
 }
 
+uint64_t log_written(void)
+{
+	unsigned long flags = spin_lock_irqsave(&log_lock);
+	uint64_t head = ring_head;
+
+	spin_unlock_irqrestore(&log_lock, flags);
+	return head;
+}
+
 size_t log_ring_read(char *buf, size_t size)
 {
 	unsigned long flags = spin_lock_irqsave(&log_lock);

@@ -14,6 +14,7 @@
 #include <keel/control.h>
 #include <keel/format.h>
 #include <keel/log.h>
+#include <keel/log_notify.h>
 #include <keel/page_alloc.h>
 #include <keel/panic.h>
 #include <keel/restart.h>
@@ -103,6 +104,7 @@ static NORETURN void loop(void)
 		check_all_gone();
 		if (cpu == 0) {
 			console_poll_input();	/* serial input, partial lines */
+			log_notify_poll(now);	/* KEEL_VIRQ_LOG */
 		}
 		if (!e) {
 			if (!sched_need_resched(cpu)) {

@@ -32,6 +32,9 @@ void log_vprintf(enum log_level level, const char *fmt, va_list ap);
 /* Console output without prefix or level (panic reports, raw guest bytes). */
 void log_raw(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+/* The stream position after the last byte logged: bytes ever logged. */
+uint64_t log_written(void);
+
 /* Copy out up to @size bytes of the ring, oldest first; returns bytes copied. */
 size_t log_ring_read(char *buf, size_t size);
 

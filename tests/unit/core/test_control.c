@@ -14,6 +14,7 @@
 #include <keel/guest_memory.h>
 #include <keel/heap.h>
 #include <keel/log.h>
+#include <keel/log_notify.h>
 #include <keel/page_alloc.h>
 #include <keel/sched.h>
 #include <keel/vcpu.h>
@@ -596,6 +597,33 @@ static void test_set_caps(void)
 	UNIT_CHECK_ALL_RETURNED();
 }
 
+/* KEEL_VIRQ_LOG: raised when the log grew, at most every LOG_NOTIFY_NS, to those bound. */
+static void test_virq_log(void)
+{
+	struct domain *reader = make("vl-reader", KEEL_CAP_LOG);
+	struct domain *unbound = make("vl-unbound", KEEL_CAP_LOG);
+	uint32_t port = bind(reader, KEEL_VIRQ_LOG);
+	uint64_t t = 1000 * LOG_NOTIFY_NS;	/* later than any earlier poll */
+
+	log_notify_poll(t);			/* what creating them logged */
+	CU_ASSERT_TRUE(take_pending(reader, port));
+	log_notify_poll(t + 2 * LOG_NOTIFY_NS);	/* nothing new */
+	CU_ASSERT_FALSE(take_pending(reader, port));
+	log_printf(LOG_INFO, "virq-log: a line");
+	log_notify_poll(t + 3 * LOG_NOTIFY_NS);
+	CU_ASSERT_TRUE(take_pending(reader, port));
+	log_printf(LOG_DEBUG, "virq-log: a line below the console's level is still logged");
+	log_notify_poll(t + 3 * LOG_NOTIFY_NS + LOG_NOTIFY_NS / 2);	/* too soon */
+	CU_ASSERT_FALSE(take_pending(reader, port));
+	log_notify_poll(t + 4 * LOG_NOTIFY_NS);
+	CU_ASSERT_TRUE(take_pending(reader, port));
+	finish(reader);
+	finish(unbound);
+	log_printf(LOG_INFO, "virq-log: after both are gone");
+	log_notify_poll(t + 6 * LOG_NOTIFY_NS);	/* no one to tell: nothing breaks */
+	UNIT_CHECK_ALL_RETURNED();
+}
+
 static void test_set_sched(void)
 {
 	struct domain *ctl = make("ss-ctl", KEEL_CAP_CONTROL);
@@ -865,6 +893,7 @@ static CU_TestInfo tests[] = {
 	{ "log read stream", test_log_read_stream },
 	{ "a creator controls its children", test_creator_controls_children },
 	{ "domain state VIRQ", test_domain_state_virq },
+	{ "log VIRQ", test_virq_log },
 	CU_TEST_INFO_NULL,
 };
 
