@@ -63,6 +63,7 @@ keel_qemu_test(ctl-linux 600 --smp 2 --kernel ${ELF} --append "qemu_exit=1 probe
     --expect-line "\\[d[0-9]+ con0\\] keeltest: ctl-top: SUCCESS 2 frames"
     --expect-line "\\[d[0-9]+ con0\\] keeltest: ctl-console: SUCCESS keeltest: hello: SUCCESS"
     --expect-line "\\[d[0-9]+ con0\\] keeltest: ctl-destroy: SUCCESS free_pages back"
+    --expect-line "\\[d[0-9]+ con0\\] keeltest: ctl-dmesg-follow: SUCCESS"
     --expect-line "\\[d[0-9]+ con0\\] keeltest: ctl-dmesg: SUCCESS"
     --expect-line "\\[d[0-9]+ con0\\] keeltest: ctl-noright-asuser: SUCCESS keelctl exit 5"
     --expect-line "\\[d[0-9]+ con0\\] keeltest: ctl-noright-nocap: SUCCESS keelctl exit 5"

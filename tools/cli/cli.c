@@ -32,8 +32,8 @@ static const struct verb verbs[] = {
 	{ "reboot", cmd_reboot, "reboot DOMAIN             ask the guest to reboot" },
 	{ "destroy", cmd_destroy, "destroy DOMAIN            stop it now and free everything" },
 	{ "info", cmd_info, "info                      host and hypervisor" },
-	{ "dmesg", cmd_dmesg, "dmesg [-c]                the hypervisor log (-c: then mark it "
-			      "read)" },
+	{ "dmesg", cmd_dmesg, "dmesg [-c] [-w]           the hypervisor log (-c: then mark it "
+			      "read; -w: follow it)" },
 	{ "top", cmd_top, "top [-b] [-n N] [-d SECS] live CPU and memory per domain (-b: batch)" },
 };
 #define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))

@@ -7,6 +7,7 @@
 #ifndef KEELCTL_CLI_H
 #define KEELCTL_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,10 +39,15 @@ struct cli {
 	bool monitors;
 	/* Where monitors get KEEL_VIRQ_DOMAIN_STATE; NULL: they poll. */
 	struct keelctl_events *(*open_events)(char *why, int *err);
+	/* Where dmesg -w gets KEEL_VIRQ_LOG; NULL: it polls every poll_ms. */
+	struct keelctl_events *(*open_log_events)(char *why, int *err);
 	unsigned int monitor_poll_ms;	/* 0: 1000 */
 };
 
 int keelctl_cli(struct cli *cli, int argc, char **argv);
+
+/* dmesg -w follows the log until this is set (SIGINT, SIGTERM; tests set it themselves). */
+extern volatile sig_atomic_t dmesg_follow_stop;
 
 /* Shared by the verbs. */
 int cli_fail(struct cli *cli, int code, const char *fmt, ...);

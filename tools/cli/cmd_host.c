@@ -2,7 +2,8 @@
 /*
  * tools/cli/cmd_host.c - info (the host and the hypervisor) and dmesg (the
  * hypervisor log). Keel's log cannot be cleared by a reader, so dmesg -c
- * remembers how far it read in STATE_DIR/dmesg.pos and starts there next.
+ * remembers how far it read in STATE_DIR/dmesg.pos and starts there next;
+ * dmesg -w follows it, woken by KEEL_VIRQ_LOG.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,35 +68,126 @@ static uint64_t saved_pos(struct cli *cli)
 	return pos;
 }
 
-int cmd_dmesg(struct cli *cli, int argc, char **argv)
+/* With KEEL_VIRQ_LOG, a look this often all the same (a lost wake-up costs no more). */
+#define FOLLOW_RECHECK_MS	10000
+
+volatile sig_atomic_t dmesg_follow_stop;
+
+static void follow_signal(int sig)
 {
-	bool mark = argc == 2 && strcmp(argv[1], "-c") == 0;
-	char buf[4096], path[512];
-	uint64_t pos, lost = 0;
+	(void)sig;
+	dmesg_follow_stop = 1;
+}
+
+/* Print the log from *@pos on; 0, or an exit code (the failure said). */
+static int print_from(struct cli *cli, uint64_t *pos)
+{
+	char buf[4096];
+	uint64_t lost = 0;
 	long n;
 
-	if (argc > 2 || (argc == 2 && !mark)) {
-		return cli_fail(cli, EXIT_USAGE, "usage: dmesg [-c]");
-	}
-	pos = saved_pos(cli);
 	do {
-		n = keelctl_log_read(cli->c, &pos, buf, sizeof(buf), &lost);
+		n = keelctl_log_read(cli->c, pos, buf, sizeof(buf), &lost);
 		if (n > 0) {
 			fwrite(buf, 1, (size_t)n, cli->out);
 		}
 	} while (n > 0);
+	fflush(cli->out);
 	if (n < 0) {
 		return cli_fail(cli, n <= -0x10000 ? EXIT_NO_KEEL : EXIT_FAILED, "dmesg: %s",
 				keelctl_strerror(n));
 	}
-	if (mark) {
-		FILE *f;
+	return 0;
+}
 
-		pos_path(cli, path, sizeof(path));
-		f = fopen(path, "w");
-		if (!f || fprintf(f, "%llu\n", (unsigned long long)pos) < 0 || fclose(f) != 0) {
-			return cli_fail(cli, EXIT_FAILED, "dmesg -c: cannot write %s", path);
+static int save_pos(struct cli *cli, uint64_t pos)
+{
+	char path[512];
+	FILE *f;
+
+	pos_path(cli, path, sizeof(path));
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%llu\n", (unsigned long long)pos) < 0 || fclose(f) != 0) {
+		return cli_fail(cli, EXIT_FAILED, "dmesg -c: cannot write %s", path);
+	}
+	return 0;
+}
+
+/*
+ * -w: after what is there, wait for KEEL_VIRQ_LOG (or poll, if it cannot
+ * be had) and print what was added, until a signal ends it (exit 0).
+ */
+static int follow(struct cli *cli, uint64_t pos, bool mark)
+{
+	struct sigaction sa = { .sa_handler = follow_signal }, old_int, old_term;
+	struct keelctl_events *ev = NULL;
+	unsigned int poll_ms = cli->poll_ms ? cli->poll_ms : 1000;
+	char why[160] = "no event source";
+	int err = 0, rc = 0;
+
+	if (cli->open_log_events) {
+		ev = cli->open_log_events(why, &err);
+	}
+	if (!ev) {
+		fprintf(cli->err, "keelctl: dmesg -w: no KEEL_VIRQ_LOG (%s): looking every %u ms\n",
+			why, poll_ms);
+	}
+	sigemptyset(&sa.sa_mask);	/* no SA_RESTART: a signal ends the wait at once */
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	while (!dmesg_follow_stop && rc == 0) {
+		if (ev) {
+			int w;
+
+			if (cli->poll_hook) {
+				cli->poll_hook(cli->poll_arg);
+			}
+			w = ev->wait(ev, FOLLOW_RECHECK_MS);
+			if (w < 0) {
+				fprintf(cli->err, "keelctl: dmesg -w: waiting for KEEL_VIRQ_LOG: %s; "
+					"looking every %u ms from now on\n", strerror(-w), poll_ms);
+				ev->close(ev);
+				ev = NULL;
+			}
+		} else {
+			cli_sleep(cli, poll_ms);
+		}
+		rc = print_from(cli, &pos);
+		if (rc == 0 && mark) {
+			rc = save_pos(cli, pos);
 		}
 	}
-	return EXIT_OK;
+	if (ev) {
+		ev->close(ev);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	dmesg_follow_stop = 0;
+	return rc;
+}
+
+int cmd_dmesg(struct cli *cli, int argc, char **argv)
+{
+	bool mark = false, wait = false;
+	uint64_t pos;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			mark = true;
+		} else if (strcmp(argv[i], "-w") == 0) {
+			wait = true;
+		} else {
+			return cli_fail(cli, EXIT_USAGE, "usage: dmesg [-c] [-w]");
+		}
+	}
+	pos = saved_pos(cli);
+	rc = print_from(cli, &pos);
+	if (rc == 0 && mark) {
+		rc = save_pos(cli, pos);
+	}
+	if (rc == 0 && wait) {
+		rc = follow(cli, pos, mark);
+	}
+	return rc ? rc : EXIT_OK;
 }

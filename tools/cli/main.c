@@ -12,13 +12,19 @@ static struct keelctl_events *domain_state_events(char *why, int *err)
 					 why, err);
 }
 
+/* What dmesg -w waits on: KEEL_VIRQ_LOG, likewise. */
+static struct keelctl_events *log_events(char *why, int *err)
+{
+	return keelctl_events_open_linux(getenv("KEELCTL_EVTCHN_DEVICE"), KEEL_VIRQ_LOG, why, err);
+}
+
 int main(int argc, char **argv)
 {
 	struct keelctl c;
 	struct cli cli = {
 		.c = &c, .out = stdout, .err = stderr, .in_fd = STDIN_FILENO,
 		.state_dir = getenv("KEELCTL_STATE_DIR"),
-		.monitors = true, .open_events = domain_state_events,
+		.monitors = true, .open_events = domain_state_events, .open_log_events = log_events,
 	};
 	char why[160];
 	int err = 0, rc;

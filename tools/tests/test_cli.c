@@ -178,6 +178,45 @@ static void test_dmesg(void)
 	CU_ASSERT_EQUAL(run("dmesg", "-x", NULL), EXIT_USAGE);
 }
 
+/*
+ * dmesg -w's hook: a domain comes and goes per wait (Keel logs both); the
+ * third wait ends it as SIGINT would.
+ */
+static int follow_waits;
+
+static void follow_hook(void *arg)
+{
+	char name[32];
+	uint32_t id;
+
+	(void)arg;
+	if (++follow_waits >= 3) {
+		dmesg_follow_stop = 1;
+		return;
+	}
+	snprintf(name, sizeof(name), "follow%d", follow_waits);
+	fake_keel_domain_destroy(fake_keel_domain(name, 0, &id));
+}
+
+static void test_dmesg_follow(void)
+{
+	CU_ASSERT_EQUAL(run("dmesg", "-c", NULL), EXIT_OK);	/* everything before: read */
+	follow_waits = 0;
+	hook = follow_hook;
+	CU_ASSERT_EQUAL(run("dmesg", "-c", "-w", NULL), EXIT_OK);
+	hook = NULL;
+	CU_ASSERT_EQUAL(follow_waits, 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "'follow1' created"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out_text, "'follow2' destroyed"));
+	/* No event source in-process: it says so and polls. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "dmesg -w: no KEEL_VIRQ_LOG"));
+	CU_ASSERT_EQUAL(dmesg_follow_stop, 0);	/* ready for the next follower */
+	/* -c kept the position as it went: nothing is left unread. */
+	CU_ASSERT_EQUAL(run("dmesg", NULL), EXIT_OK);
+	CU_ASSERT_EQUAL(strlen(out_text), 0);
+	CU_ASSERT_EQUAL(run("dmesg", "-w", "-x", NULL), EXIT_USAGE);
+}
+
 static void test_top_batch(void)
 {
 	CU_ASSERT_EQUAL_FATAL(run("create", make_config("busy", 4), NULL), EXIT_OK);
@@ -205,6 +244,7 @@ static CU_TestInfo tests[] = {
 	{ "reboot, shutdown -w", test_shutdown_reboot },
 	{ "console and create -c", test_console },
 	{ "dmesg and dmesg -c", test_dmesg },
+	{ "dmesg -w follows the log", test_dmesg_follow },
 	{ "top -b -n 1", test_top_batch },
 	CU_TEST_INFO_NULL,
 };
