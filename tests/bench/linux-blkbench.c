@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * linux-blkbench.c - the PV block benchmark's frontend side in a Linux guest
  * (keel-bench, KEEL_BENCH_DISK=linux): the same patterns, rounds and

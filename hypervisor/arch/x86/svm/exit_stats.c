@@ -60,8 +60,9 @@ void exit_stats_report(const struct vcpu *v, const struct exit_stats *s)
 		total += s->count[r];
 		ns += s->ns[r];
 		if (s->count[r] && at < sizeof(line)) {
-			at += format(line + at, sizeof(line) - at, " %s %u (%llu us)", names[r],
-				     s->count[r], (unsigned long long)(s->ns[r] / 1000));
+			at += format(line + at, sizeof(line) - at, " %s %llu (%llu us)", names[r],
+				     (unsigned long long)s->count[r],
+				     (unsigned long long)(s->ns[r] / 1000));
 		}
 	}
 	if (total) {

@@ -732,14 +732,16 @@ void arch_vcpu_run(struct vcpu *v)
 		c->tlb_control = TLB_FLUSH_NONE;
 		settle_virtual_interrupt(v, sv);
 		requeue_interrupted_event(sv);
-		sti();	/* the host takes the interrupt that made the guest exit, if any */
 		if (sv->exits) {
+			/* From before sti: a host interrupt's handling counts for its exit. */
 			enum exit_reason why = exit_stats_reason(sv->vmcb, sv->gprs.rcx);
 			uint64_t t0 = arch_time_ns();
 
+			sti();
 			svm_handle_exit(v);
 			exit_stats_add(sv->exits, why, arch_time_ns() - t0);
 		} else {
+			sti();	/* the host takes the interrupt that made the guest exit, if any */
 			svm_handle_exit(v);
 		}
 	}

@@ -27,7 +27,7 @@ enum exit_reason {
 };
 
 struct exit_stats {
-	uint32_t count[EXIT_REASONS];
+	uint64_t count[EXIT_REASONS];
 	uint64_t ns[EXIT_REASONS];
 };
 
