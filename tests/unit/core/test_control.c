@@ -601,7 +601,8 @@ static void test_set_caps(void)
 static void test_virq_log(void)
 {
 	struct domain *reader = make("vl-reader", KEEL_CAP_LOG);
-	struct domain *unbound = make("vl-unbound", KEEL_CAP_LOG);
+	struct domain *unbound = make("vl-unbound", KEEL_CAP_LOG);	/* told of nothing, harmlessly */
+	struct domain *ctl = make("vl-ctl", KEEL_CAP_CONTROL);
 	uint32_t port = bind(reader, KEEL_VIRQ_LOG);
 	uint64_t t = 1000 * LOG_NOTIFY_NS;	/* later than any earlier poll */
 
@@ -617,10 +618,16 @@ static void test_virq_log(void)
 	CU_ASSERT_FALSE(take_pending(reader, port));
 	log_notify_poll(t + 4 * LOG_NOTIFY_NS);
 	CU_ASSERT_TRUE(take_pending(reader, port));
+	/* The capability taken away after the bind: the log is no longer its business. */
+	CU_ASSERT_EQUAL(ctl_hc_domain_set_caps(ctl, reader->domid, 0), 0);
+	log_printf(LOG_INFO, "virq-log: a line the reader may no longer hear of");
+	log_notify_poll(t + 5 * LOG_NOTIFY_NS);
+	CU_ASSERT_FALSE(take_pending(reader, port));
+	finish(ctl);
 	finish(reader);
 	finish(unbound);
 	log_printf(LOG_INFO, "virq-log: after both are gone");
-	log_notify_poll(t + 6 * LOG_NOTIFY_NS);	/* no one to tell: nothing breaks */
+	log_notify_poll(t + 7 * LOG_NOTIFY_NS);	/* no one to tell: nothing breaks */
 	UNIT_CHECK_ALL_RETURNED();
 }
 
