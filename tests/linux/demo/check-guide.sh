@@ -14,9 +14,10 @@
 #     EQUIVALENTS below, each run in the form given by the named test;
 #   - the "```dts" and "```cfg" blocks must equal tests/configs/demo-linux.dts
 #     and tests/linux/demo/guest.cfg without their comment lines;
-#   - "```sh grub" blocks must be exactly the lines guide-grub.sh carries
-#     out (ctest qemu-guide-grub: update-grub for real over this scratch
-#     root, then a QEMU "reboot" into what it wrote);
+#   - the "```sh grub" block must be update-grub, grub-reboot of the
+#     entry's title and reboot, which guide-grub.sh carries out (ctest
+#     qemu-guide-grub: the commands for real over this scratch root, then a
+#     QEMU "reboot" into what they wrote);
 #   - "```sh untested" blocks are listed as such; any other block kind fails.
 # With KEEL_GUIDE_ROOT=DIR, the scratch root of the install blocks is left
 # in DIR (for guide-grub.sh).
@@ -94,10 +95,12 @@ if [ -n "${KEEL_GUIDE_ROOT:-}" ]; then
 fi
 
 # --- the GRUB update and the reboot ----------------------------------------------
-if [ "$(block "sh grub" | tr '\n' ' ')" = "update-grub reboot " ]; then
-	ok "the grub block (update-grub, reboot) is what ctest qemu-guide-grub runs"
+# guide-grub.sh runs the block's lines before its last, which must be reboot.
+title=$(sed -n 's/^menuentry "\(.*\)" {$/\1/p' "$work/guide-entry")
+if [ "$(block "sh grub" | tr '\n' '|')" = "update-grub|grub-reboot \"$title\"|reboot|" ]; then
+	ok "the grub block (update-grub, grub-reboot of the entry, reboot) is what ctest qemu-guide-grub runs"
 else
-	bad "the grub block is not 'update-grub' then 'reboot', what tests/linux/demo/guide-grub.sh runs"
+	bad "the grub block is not update-grub, grub-reboot \"$title\", reboot (tests/linux/demo/guide-grub.sh)"
 fi
 
 # --- configurations shown ------------------------------------------------------
