@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tools/tests/main.c - runs every toolstack suite; fails if any test fails or none ran. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <CUnit/Basic.h>
 #include "tests.h"
 
@@ -15,7 +16,20 @@ int main(void)
 		CU_SUITE_INFO_NULL,
 	};
 	unsigned int failed, ran;
+	char run_dir[] = "/tmp/keelctl-tests-run.XXXXXX";
 
+	/*
+	 * The tests write and remove backend state under $KEEL_RUN_DIR (ctest
+	 * sets one in the build). Run by hand without it, they must not touch
+	 * a real control domain's /run/keel.
+	 */
+	if (!getenv("KEEL_RUN_DIR")) {
+		if (!mkdtemp(run_dir)) {
+			perror("keelctl-tests: mkdtemp");
+			return 2;
+		}
+		setenv("KEEL_RUN_DIR", run_dir, 1);
+	}
 	if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) {
 		return 2;
 	}
