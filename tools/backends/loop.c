@@ -122,6 +122,7 @@ static int log_level = -1;
 void kb_log(int level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
+	char msg[1024];
 	va_list ap;
 
 	if (log_level < 0) {
@@ -132,9 +133,13 @@ void kb_log(int level, const char *fmt, ...)
 	if (level > log_level) {
 		return;
 	}
-	fprintf(stderr, "keel-backendd: %s: ", names[level < 0 ? 0 : level > 3 ? 3 : level]);
+	/*
+	 * One call for the whole line: stderr is unbuffered, and piecemeal
+	 * writes let another writer of the same terminal (the control domain's
+	 * console) land in the middle of it.
+	 */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "keel-backendd: %s: %s\n", names[level < 0 ? 0 : level > 3 ? 3 : level], msg);
 }
