@@ -100,14 +100,19 @@ static int print_from(struct cli *cli, uint64_t *pos)
 	return 0;
 }
 
-static int save_pos(struct cli *cli, uint64_t pos)
+/* print_from(), then with -c the position kept; 0, or an exit code. */
+static int catch_up(struct cli *cli, uint64_t *pos, bool mark)
 {
 	char path[512];
 	FILE *f;
+	int rc = print_from(cli, pos);
 
+	if (rc != 0 || !mark) {
+		return rc;
+	}
 	pos_path(cli, path, sizeof(path));
 	f = fopen(path, "w");
-	if (!f || fprintf(f, "%llu\n", (unsigned long long)pos) < 0 || fclose(f) != 0) {
+	if (!f || fprintf(f, "%llu\n", (unsigned long long)*pos) < 0 || fclose(f) != 0) {
 		return cli_fail(cli, EXIT_FAILED, "dmesg -c: cannot write %s", path);
 	}
 	return 0;
@@ -152,10 +157,7 @@ static int follow(struct cli *cli, uint64_t pos, bool mark)
 		} else {
 			cli_sleep(cli, poll_ms);
 		}
-		rc = print_from(cli, &pos);
-		if (rc == 0 && mark) {
-			rc = save_pos(cli, pos);
-		}
+		rc = catch_up(cli, &pos, mark);
 	}
 	if (ev) {
 		ev->close(ev);
@@ -182,12 +184,9 @@ int cmd_dmesg(struct cli *cli, int argc, char **argv)
 		}
 	}
 	pos = saved_pos(cli);
-	rc = print_from(cli, &pos);
-	if (rc == 0 && mark) {
-		rc = save_pos(cli, pos);
-	}
+	rc = catch_up(cli, &pos, mark);
 	if (rc == 0 && wait) {
 		rc = follow(cli, pos, mark);
 	}
-	return rc ? rc : EXIT_OK;
+	return rc;
 }

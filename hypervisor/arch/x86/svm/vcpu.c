@@ -685,8 +685,9 @@ void arch_vcpu_run(struct vcpu *v)
 
 	__atomic_store_n(&sv->running_cpu, (int)cpu->index, __ATOMIC_SEQ_CST);
 	for (;;) {
+		enum exit_reason why;
 		uint8_t flush;
-		uint64_t gen;
+		uint64_t gen, t0;
 
 		if (!startup(cpu, v)) {
 			break;	/* in wait-for-SIPI */
@@ -732,17 +733,13 @@ void arch_vcpu_run(struct vcpu *v)
 		c->tlb_control = TLB_FLUSH_NONE;
 		settle_virtual_interrupt(v, sv);
 		requeue_interrupted_event(sv);
+		/* exit_stats=1: timed from before sti, so a host interrupt counts for its exit. */
+		why = sv->exits ? exit_stats_reason(sv->vmcb, sv->gprs.rcx) : EXIT_R_OTHER;
+		t0 = sv->exits ? arch_time_ns() : 0;
+		sti();	/* the host takes the interrupt that made the guest exit, if any */
+		svm_handle_exit(v);
 		if (sv->exits) {
-			/* From before sti: a host interrupt's handling counts for its exit. */
-			enum exit_reason why = exit_stats_reason(sv->vmcb, sv->gprs.rcx);
-			uint64_t t0 = arch_time_ns();
-
-			sti();
-			svm_handle_exit(v);
 			exit_stats_add(sv->exits, why, arch_time_ns() - t0);
-		} else {
-			sti();	/* the host takes the interrupt that made the guest exit, if any */
-			svm_handle_exit(v);
 		}
 	}
 	/* Before the scheduler lets another CPU run @v (or VCPU_UP reset it). */
